@@ -21,7 +21,14 @@ class Backend {
   virtual std::string name() const = 0;
   virtual std::string describe() const = 0;
 
+  // Called once by the device's stream thread before it runs any op (a CUDA backend makes
+  // its context current there).
+  virtual void bindToCurrentThread() {}
+
   // ---- memory -------------------------------------------------------------------------
+  // allocate and release may be called from any thread (the JS thread creates tensors, the
+  // stream thread drops the last reference of a buffer a queued op held); a backend makes them
+  // thread-safe. Releasing is stream-ordered: work already queued on the buffer completes first.
   // allocate throws Error("OUT_OF_MEMORY", ...) naming the bytes; never returns null for bytes > 0.
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* pointer, size_t bytes) = 0;
