@@ -2,10 +2,9 @@
 #include "sgemm.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 
 #include "pack.h"
+#include "scratch.h"
 
 namespace cudnet::cpu::gemm {
 
@@ -18,7 +17,7 @@ namespace {
 
 // Blocking (floats). KC: depth of one packed block, so an A row panel (MR x KC) stays in L1 while the
 // micro-kernel streams B. NB: columns of a packed B block (KC x NB, in L2). MC: rows of a packed A block
-// (MC x KC, in L2/L3), the B block is packed once per MC rows.
+// (MC x KC, in L2/L3); the B block is packed once per MC rows.
 #ifndef CUDNET_GEMM_KC
 #define CUDNET_GEMM_KC 384
 #endif
@@ -32,27 +31,24 @@ constexpr int kDepthBlock = CUDNET_GEMM_KC;
 constexpr int kColumnBlock = CUDNET_GEMM_NB;
 constexpr int kRowBlock = CUDNET_GEMM_MC;
 
-// A growable 64-byte aligned scratch buffer, one per thread, reused across calls.
-class ScratchBuffer {
- public:
-  ~ScratchBuffer() { std::free(data_); }
-  float* get(size_t floats) {
-    if (floats > capacity_) {
-      std::free(data_);
-      size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!data_) throw std::bad_alloc();
-      capacity_ = floats;
-    }
-    return data_;
-  }
+// Equal depth blocks (K=1200 becomes 4 x 300, not 3 x 384 + 48): a thin last block would pay the
+// C load/store of a full pass for little work.
+int depthStep(int K) {
+  int blocks = (K + kDepthBlock - 1) / kDepthBlock;
+  return (K + blocks - 1) / blocks;
+}
 
- private:
-  float* data_ = nullptr;
-  size_t capacity_ = 0;
+thread_local ScratchBuffer packedABuffer, packedBBuffer;
+
+// Where the A operand comes from: a strided matrix packed block by block, or a PackedA
+// (rows from rowOffset on, when a thread computes a slice of the rows).
+struct OperandA {
+  const float* A = nullptr;
+  ptrdiff_t lda = 0;
+  bool transposed = false;
+  const PackedA* packed = nullptr;
+  int rowOffset = 0;
 };
-
-thread_local ScratchBuffer packedA, packedB;
 
 // C = beta*C for the degenerate products (K == 0 or alpha == 0); beta == 0 writes zeros.
 void scaleC(int M, int N, float beta, float* C, ptrdiff_t ldc) {
@@ -66,6 +62,7 @@ void scaleC(int M, int N, float beta, float* C, ptrdiff_t ldc) {
 }
 
 // Runs the micro-kernel over every tile of one packed A block (rows) x packed B block (cols).
+// The A row panel stays in L1 across the inner loop while B panels stream from L2.
 void multiplyBlocks(const KernelSet& kernels, int rows, int cols, int kc, const float* Ap, const float* Bp,
                     float alpha, float beta, float* C, ptrdiff_t ldc) {
   const int MR = kernels.MR;
@@ -81,47 +78,46 @@ void multiplyBlocks(const KernelSet& kernels, int rows, int cols, int kc, const 
   }
 }
 
-}  // namespace
+// The packed A block for rows [i0, i0+rows) x depth [p0, p0+kc): packed now, or found in the PackedA.
+const float* blockOfA(const KernelSet& kernels, const OperandA& a, int i0, int rows, int p0, int kc) {
+  if (a.packed) return a.packed->block(p0, kc, a.rowOffset + i0);
+  const ptrdiff_t rowStride = a.transposed ? 1 : a.lda, columnStride = a.transposed ? a.lda : 1;
+  float* Ap = packedABuffer.get(static_cast<size_t>((rows + kernels.MR - 1) / kernels.MR * kernels.MR) * kc);
+  packA(a.A + i0 * rowStride + p0 * columnStride, rowStride, columnStride, rows, kc, kernels.MR, Ap);
+  return Ap;
+}
 
-void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
-                 const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+void gemmCore(const OperandA& a, bool transB, int M, int N, int K, float alpha, const float* B, ptrdiff_t ldb,
+              float beta, float* C, ptrdiff_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.f) return scaleC(M, N, beta, C, ldc);
   const KernelSet& kernels = bestKernelSet();
-  const int MR = kernels.MR, NR = kernels.NR();
-  int rowBlock = std::min(M, kRowBlock), columnBlock = std::min(N, kColumnBlock);
-  float* Ap = packedA.get(static_cast<size_t>((rowBlock + MR - 1) / MR * MR) * kDepthBlock);
-  float* Bp = packedB.get(static_cast<size_t>((columnBlock + NR - 1) / NR * NR) * kDepthBlock);
-  const ptrdiff_t aRow = transA ? 1 : lda, aColumn = transA ? lda : 1;
-  // Equal depth blocks (K=1200 becomes 4 x 300, not 3 x 384 + 48): a thin last block would pay the
-  // C load/store of a full pass for little work.
-  int depthBlocks = (K + kDepthBlock - 1) / kDepthBlock, depthStep = (K + depthBlocks - 1) / depthBlocks;
-  for (int p0 = 0; p0 < K; p0 += depthStep) {
-    int kc = std::min(depthStep, K - p0);
+  const int NR = kernels.NR(), step = depthStep(K);
+  int rowBlock = a.packed ? M : std::min(M, kRowBlock), columnBlock = std::min(N, kColumnBlock);
+  float* Bp = packedBBuffer.get(static_cast<size_t>((columnBlock + NR - 1) / NR * NR) * step);
+  for (int p0 = 0; p0 < K; p0 += step) {
+    int kc = std::min(step, K - p0);
     float blockBeta = p0 == 0 ? beta : 1.f;  // later depth blocks add onto the first one's result
     for (int i0 = 0; i0 < M; i0 += rowBlock) {
       int rows = std::min(rowBlock, M - i0);
-      packA(A + i0 * aRow + p0 * aColumn, aRow, aColumn, rows, kc, MR, Ap);
+      const float* Ap = blockOfA(kernels, a, i0, rows, p0, kc);
       for (int j0 = 0; j0 < N; j0 += columnBlock) {
         int cols = std::min(columnBlock, N - j0);
-        const float* source = transB ? B + j0 * ldb + p0 : B + p0 * ldb + j0;
-        packB(kernels, source, ldb, transB, kc, cols, Bp);
+        packB(kernels, transB ? B + j0 * ldb + p0 : B + p0 * ldb + j0, ldb, transB, kc, cols, Bp);
         multiplyBlocks(kernels, rows, cols, kc, Ap, Bp, alpha, blockBeta, C + i0 * ldc + j0, ldc);
       }
     }
   }
 }
 
-void sgemm(ThreadPool& pool, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
-           ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+// Splits C into a grid of blocks on whole tiles, one per thread: the columns first (each part packs
+// its own copy of A, small beside B), the rows when there are too few column tiles.
+void gemmThreaded(ThreadPool& pool, const OperandA& a, bool transB, int M, int N, int K, float alpha,
+                  const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
   const KernelSet& kernels = bestKernelSet();
-  const int MR = kernels.MR, NR = kernels.NR();
-  int threads = pool.size();
-  double work = double(M) * N * std::max(K, 1);
-  if (threads <= 1 || work < 2e5)
-    return sgemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  // Split the columns (each part repacks A, which is small beside B) unless there are too few
-  // column tiles, then the rows. Part boundaries fall on whole tiles.
+  const int MR = kernels.MR, NR = kernels.NR(), threads = pool.size();
+  if (threads <= 1 || double(M) * N * std::max(K, 1) < 2e5)
+    return gemmCore(a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
   int columnTiles = (N + NR - 1) / NR, rowTiles = (M + MR - 1) / MR;
   int columnParts = std::min(threads, columnTiles);
   if (columnTiles < 2 * threads && rowTiles >= 2 * threads) columnParts = 1;
@@ -131,10 +127,56 @@ void sgemm(ThreadPool& pool, bool transA, bool transB, int M, int N, int K, floa
     int i0 = rowTiles * r / rowParts * MR, i1 = std::min(M, rowTiles * (r + 1) / rowParts * MR);
     int j0 = columnTiles * c / columnParts * NR, j1 = std::min(N, columnTiles * (c + 1) / columnParts * NR);
     if (i0 >= i1 || j0 >= j1) return;
-    const float* partA = transA ? A + i0 : A + i0 * lda;
-    const float* partB = transB ? B + j0 * ldb : B + j0;
-    sgemmSerial(transA, transB, i1 - i0, j1 - j0, K, alpha, partA, lda, partB, ldb, beta, C + i0 * ldc + j0, ldc);
+    OperandA slice = a;
+    if (a.packed)
+      slice.rowOffset += i0;
+    else
+      slice.A += a.transposed ? i0 : i0 * a.lda;
+    gemmCore(slice, transB, i1 - i0, j1 - j0, K, alpha, transB ? B + j0 * ldb : B + j0, ldb, beta,
+             C + i0 * ldc + j0, ldc);
   });
+}
+
+}  // namespace
+
+PackedA::PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda) : M_(M), K_(K) {
+  const KernelSet& kernels = bestKernelSet();
+  paddedRows_ = (M + kernels.MR - 1) / kernels.MR * kernels.MR;
+  data_.resize(static_cast<size_t>(paddedRows_) * std::max(K, 0));
+  const ptrdiff_t rowStride = transA ? 1 : lda, columnStride = transA ? lda : 1;
+  const int step = depthStep(K);
+  for (int p0 = 0; p0 < K; p0 += step) {
+    int kc = std::min(step, K - p0);
+    packA(A + p0 * columnStride, rowStride, columnStride, M, kc, kernels.MR, const_cast<float*>(block(p0, kc, 0)));
+  }
+}
+
+void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                 const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  OperandA a;
+  a.A = A, a.lda = lda, a.transposed = transA;
+  gemmCore(a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
+}
+
+void sgemm(ThreadPool& pool, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+           ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  OperandA a;
+  a.A = A, a.lda = lda, a.transposed = transA;
+  gemmThreaded(pool, a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
+}
+
+void sgemmSerial(const PackedA& packed, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb, float beta,
+                 float* C, ptrdiff_t ldc) {
+  OperandA a;
+  a.packed = &packed;
+  gemmCore(a, transB, packed.rows(), N, packed.depth(), alpha, B, ldb, beta, C, ldc);
+}
+
+void sgemm(ThreadPool& pool, const PackedA& packed, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb,
+           float beta, float* C, ptrdiff_t ldc) {
+  OperandA a;
+  a.packed = &packed;
+  gemmThreaded(pool, a, transB, packed.rows(), N, packed.depth(), alpha, B, ldb, beta, C, ldc);
 }
 
 }  // namespace cudnet::cpu::gemm

@@ -7,10 +7,35 @@
 // panels, A row panels packed to stay in L1, a register-tile micro-kernel (microkernel.h) over both.
 #pragma once
 #include <cstddef>
+#include <vector>
 
 #include "../thread_pool.h"
 
 namespace cudnet::cpu::gemm {
+
+// op(A) [M,K] packed once into the micro-kernel's layout, for many products that share it
+// (a convolution's weights, reused by every image). Layout: depth block after depth block
+// (depthStep(K) deep), each holding all rows in panels of MR (pack.h).
+class PackedA {
+ public:
+  PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda);
+  int rows() const { return M_; }
+  int depth() const { return K_; }
+  // The panels of rows [i0, ...) (i0 a multiple of MR) in the depth block starting at p0 (kc deep).
+  const float* block(int p0, int kc, int i0) const {
+    return data_.data() + static_cast<ptrdiff_t>(p0) * paddedRows_ + static_cast<ptrdiff_t>(i0) * kc;
+  }
+
+ private:
+  int M_, K_, paddedRows_;
+  std::vector<float> data_;
+};
+
+// C[M,N] = alpha * A * op(B) + beta * C with A prepacked (M = a.rows(), K = a.depth()).
+void sgemmSerial(const PackedA& a, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb, float beta,
+                 float* C, ptrdiff_t ldc);
+void sgemm(ThreadPool& pool, const PackedA& a, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb,
+           float beta, float* C, ptrdiff_t ldc);
 
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                  const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);

@@ -1,0 +1,77 @@
+// im2col.cpp — im2col and col2im (see im2col.h), one contiguous run of valid columns per output row.
+#include "im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cudnet::cpu {
+namespace {
+
+// The output columns ow whose input column ow*stride + offset lies inside [0, width):
+// [begin, end), clamped to [0, outWidth).
+struct ValidRange {
+  int begin, end;
+};
+
+ValidRange validColumns(int offset, int stride, int width, int outWidth) {
+  int begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int end = width - offset <= 0 ? 0 : (width - offset + stride - 1) / stride;
+  begin = std::min(begin, outWidth);
+  end = std::max(begin, std::min(end, outWidth));
+  return {begin, end};
+}
+
+// One row of col for kernel tap (i, j) of one channel: outH x outW values.
+void unfoldTap(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, float* out) {
+  ValidRange valid = validColumns(columnOffset, p.strideW, p.W, p.outW);
+  for (int oh = 0; oh < p.outH; ++oh, out += p.outW) {
+    int ih = oh * p.strideH + rowOffset;
+    if (ih < 0 || ih >= p.H) {
+      std::fill(out, out + p.outW, 0.f);
+      continue;
+    }
+    const float* inputRow = plane + ih * p.W;
+    std::fill(out, out + valid.begin, 0.f);
+    if (p.strideW == 1)
+      std::memcpy(out + valid.begin, inputRow + valid.begin + columnOffset, sizeof(float) * (valid.end - valid.begin));
+    else
+      for (int ow = valid.begin; ow < valid.end; ++ow) out[ow] = inputRow[ow * p.strideW + columnOffset];
+    std::fill(out + valid.end, out + p.outW, 0.f);
+  }
+}
+
+// Adds one tap's row of col back into the plane it was read from.
+void foldTap(const float* in, const Conv2dParams& p, int rowOffset, int columnOffset, float* plane) {
+  ValidRange valid = validColumns(columnOffset, p.strideW, p.W, p.outW);
+  for (int oh = 0; oh < p.outH; ++oh, in += p.outW) {
+    int ih = oh * p.strideH + rowOffset;
+    if (ih < 0 || ih >= p.H) continue;
+    float* imageRow = plane + ih * p.W;
+    for (int ow = valid.begin; ow < valid.end; ++ow) imageRow[ow * p.strideW + columnOffset] += in[ow];
+  }
+}
+
+}  // namespace
+
+void im2col(const float* image, int channels, const Conv2dParams& p, float* col) {
+  const size_t tapSize = static_cast<size_t>(p.outH) * p.outW;
+  for (int c = 0; c < channels; ++c) {
+    const float* plane = image + static_cast<size_t>(c) * p.H * p.W;
+    for (int i = 0; i < p.kernelH; ++i)
+      for (int j = 0; j < p.kernelW; ++j, col += tapSize)
+        unfoldTap(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, col);
+  }
+}
+
+void col2im(const float* col, int channels, const Conv2dParams& p, float* image) {
+  const size_t tapSize = static_cast<size_t>(p.outH) * p.outW;
+  std::fill(image, image + static_cast<size_t>(channels) * p.H * p.W, 0.f);
+  for (int c = 0; c < channels; ++c) {
+    float* plane = image + static_cast<size_t>(c) * p.H * p.W;
+    for (int i = 0; i < p.kernelH; ++i)
+      for (int j = 0; j < p.kernelW; ++j, col += tapSize)
+        foldTap(col, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, plane);
+  }
+}
+
+}  // namespace cudnet::cpu

@@ -1,0 +1,18 @@
+// im2col.h — unfolds an image into the column matrix that turns convolution into a GEMM, and back.
+//
+// For one image (or one group's channels of it) image: [channels, H, W] and the geometry in p,
+// col: [channels*kernelH*kernelW, outH*outW] with
+//   col[(c*kernelH + i)*kernelW + j, oh*outW + ow] = image[c, oh*strideH - padH + i*dilationH, ow*strideW - padW + j*dilationW]
+// and 0 where that position falls in the padding (Caffe's im2col_cpu).
+#pragma once
+#include "../core/params.h"
+
+namespace cudnet::cpu {
+
+void im2col(const float* image, int channels, const Conv2dParams& p, float* col);
+
+// The adjoint of im2col: image = sum of every col entry into the position it was read from.
+// image is overwritten (zeroed first), so overlapping windows add up.
+void col2im(const float* col, int channels, const Conv2dParams& p, float* image);
+
+}  // namespace cudnet::cpu
