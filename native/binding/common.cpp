@@ -1,0 +1,110 @@
+// common.cpp — argument readers, errors and op submission for the binding.
+#include "common.h"
+
+#include <cmath>
+
+namespace cudnet::binding {
+
+std::vector<std::pair<std::string, EntryFunction>>& entryTable() {
+  static auto* table = new std::vector<std::pair<std::string, EntryFunction>>();
+  return *table;
+}
+
+Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+Napi::Value guard(Napi::Env env, const std::function<Napi::Value()>& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const Error& e) {
+    throw makeError(env, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw makeError(env, "OUT_OF_MEMORY", "host memory exhausted");
+  } catch (const std::exception& e) {
+    throw makeError(env, "NATIVE_ERROR", e.what());
+  }
+}
+
+BufferRef bufferArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Value value = info[index];
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(NativeBuffer::constructor->Value()))
+    throw Error("INVALID_ARGUMENT", std::string("Expected a tensor for ") + name);
+  return NativeBuffer::Unwrap(value.As<Napi::Object>())->get(name);
+}
+
+BufferRef optionalBufferArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (info[index].IsNull() || info[index].IsUndefined()) return nullptr;
+  return bufferArg(info, index, name);
+}
+
+double numberArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsNumber()) throw Error("INVALID_ARGUMENT", std::string("Expected a number for ") + name);
+  return info[index].As<Napi::Number>().DoubleValue();
+}
+
+size_t countArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  double value = numberArg(info, index, name);
+  if (!(value >= 0) || value != std::floor(value) || value > 9.007199254740992e15)
+    throw Error("INVALID_ARGUMENT", std::string("Expected a non-negative integer for ") + name);
+  return static_cast<size_t>(value);
+}
+
+bool boolArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsBoolean()) throw Error("INVALID_ARGUMENT", std::string("Expected a boolean for ") + name);
+  return info[index].As<Napi::Boolean>().Value();
+}
+
+Napi::Object objectArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (!info[index].IsObject()) throw Error("INVALID_ARGUMENT", std::string("Expected an object for ") + name);
+  return info[index].As<Napi::Object>();
+}
+
+double numberField(const Napi::Object& object, const char* field) {
+  Napi::Value value = object.Get(field);
+  if (!value.IsNumber()) throw Error("INVALID_ARGUMENT", std::string("Expected a number for parameter ") + field);
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+int intField(const Napi::Object& object, const char* field) {
+  double value = numberField(object, field);
+  if (value != std::floor(value) || std::fabs(value) > 2147483647.0)
+    throw Error("INVALID_ARGUMENT", std::string("Expected an integer for parameter ") + field);
+  return static_cast<int>(value);
+}
+
+bool boolField(const Napi::Object& object, const char* field) {
+  Napi::Value value = object.Get(field);
+  if (!value.IsBoolean()) throw Error("INVALID_ARGUMENT", std::string("Expected a boolean for parameter ") + field);
+  return value.As<Napi::Boolean>().Value();
+}
+
+void requireCount(const char* op, const char* name, const BufferRef& buffer, size_t needed) {
+  if (buffer && buffer->count() < needed)
+    throw Error("SHAPE_MISMATCH", std::string(op) + ": " + name + " holds " + std::to_string(buffer->count()) +
+                                      " elements but the op needs " + std::to_string(needed));
+}
+
+std::shared_ptr<Device> commonDevice(const char* op, std::initializer_list<const BufferRef*> buffers) {
+  std::shared_ptr<Device> device;
+  for (const BufferRef* buffer : buffers) {
+    if (!buffer || !*buffer) continue;
+    const auto& candidate = (*buffer)->devicePointer();
+    if (!device) device = candidate;
+    else if (device != candidate)
+      throw Error("DEVICE_MISMATCH", std::string(op) + ": tensors are on different devices (" + device->name() +
+                                         " and " + candidate->name() + ")");
+  }
+  if (!device) throw Error("INVALID_ARGUMENT", std::string(op) + ": no tensor given");
+  return device;
+}
+
+void submit(const std::shared_ptr<Device>& device, std::function<void()> work, std::function<std::string()> describe) {
+  device->stream().enqueue(std::move(work), std::move(describe));
+}
+
+}  // namespace cudnet::binding

@@ -1,0 +1,28 @@
+// install.mjs — `npm install` step: use a prebuilt addon when one matches, else build it with cmake-js.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const prebuilt = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+if (existsSync(prebuilt) && readdirSync(prebuilt).some((name) => name.endsWith('.node'))) {
+  console.log(`cudnet: using the prebuilt addon in ${prebuilt}`);
+  process.exit(0);
+}
+
+const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
+if (!existsSync(cmakeJs)) {
+  console.error('cudnet: no prebuilt addon for this platform and cmake-js is not installed; cannot build the addon');
+  process.exit(1);
+}
+console.log('cudnet: building the native addon (CPU backend, CUDA loader and kernels where nvcc is found)');
+const parallel = String(Math.max(1, (await import('node:os')).availableParallelism()));
+const result = spawnSync(process.execPath, [cmakeJs, 'compile', '--out', 'build', '--parallel', parallel], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (result.status !== 0) {
+  console.error('cudnet: building the native addon failed (see above). It needs cmake >= 3.18 and g++ >= 9.');
+  process.exit(result.status ?? 1);
+}

@@ -1,0 +1,88 @@
+// tensor.test.ts — tensors: creation, reading, writing, views, disposal, memory accounting, bad input.
+import t from 'tap';
+import { Tensor, device, devices, memory, ops } from '../lib/index.js';
+import { assertThrowsCode, forEachDevice } from './helpers/index.js';
+
+t.test('devices lists the CPU first; auto resolves to a usable device', async (t) => {
+  t.equal(devices()[0], 'cpu');
+  const auto = device('auto');
+  t.ok(devices().includes(auto.name));
+  t.match(device('cpu').description, /threads/);
+});
+
+t.test('bad device names are clear errors', async (t) => {
+  await assertThrowsCode(t, () => device('gpu' as never), 'INVALID_ARGUMENT',
+    `Expected 'cpu', 'cuda', 'cuda:N' or 'auto' for device but received "gpu"`);
+});
+
+forEachDevice(t, async (t, dev) => {
+  t.test('from → data round trip, fill, clone, reshape view', async (t) => {
+    const values = Float32Array.from({ length: 30 }, (_, i) => i * 0.5 - 3);
+    const a = Tensor.from(values, [2, 3, 5], dev);
+    t.same(Array.from(await a.data()), Array.from(values));
+    const b = a.clone();
+    a.fill(7);
+    t.same(Array.from(await a.data()), new Array(30).fill(7));
+    t.same(Array.from(await b.data()), Array.from(values), 'clone is independent');
+    const view = b.reshape([6, 5]);
+    t.same(view.shape, [6, 5]);
+    view.fill(1);
+    t.same((await b.data())[29], 1, 'a reshape shares storage');
+    a.dispose();
+    b.dispose();
+  });
+
+  t.test('write at an offset; zeros; 5-D', async (t) => {
+    const z = Tensor.zeros([2, 1, 2, 1, 2], dev);
+    z.write(Float32Array.of(5, 6), 3);
+    t.same(Array.from(await z.data()), [0, 0, 0, 5, 6, 0, 0, 0]);
+    z.dispose();
+  });
+
+  t.test('disposed tensors give clear errors and free memory at once', async (t) => {
+    const before = memory()[dev]?.bytes ?? 0;
+    const a = Tensor.zeros([1000], dev);
+    t.equal((memory()[dev]?.bytes ?? 0) - before, 4000);
+    a.dispose();
+    t.equal((memory()[dev]?.bytes ?? 0) - before, 0);
+    t.ok(a.disposed);
+    await assertThrowsCode(t, () => a.data(), 'DISPOSED', 'data: tensor (shape 1000) was disposed and cannot be used');
+    await assertThrowsCode(t, () => ops.scale(2, a), 'DISPOSED', /scale: x \(shape 1000\) was disposed/);
+    a.dispose();
+    t.pass('a second dispose is harmless');
+  });
+
+  t.test('dispose while an op that uses the tensor is queued is safe', async (t) => {
+    const x = Tensor.zeros([1 << 20], dev, 1);
+    const y = Tensor.zeros([1 << 20], dev);
+    ops.axpy(2, x, y);
+    x.dispose();
+    const values = await y.data();
+    t.equal(values[12345], 2);
+    y.dispose();
+  });
+});
+
+t.test('bad shapes and values', async (t) => {
+  await assertThrowsCode(t, () => Tensor.empty([2, 0, 3]), 'INVALID_ARGUMENT',
+    'Expected up to 5 positive integers for shape but received [2, 0, 3]');
+  await assertThrowsCode(t, () => Tensor.empty([1, 2, 3, 4, 5, 6]), 'INVALID_ARGUMENT', /up to 5 positive integers/);
+  await assertThrowsCode(t, () => Tensor.empty([2.5]), 'INVALID_ARGUMENT', /up to 5 positive integers/);
+  await assertThrowsCode(t, () => Tensor.from([1, 2, 3], [2, 2]), 'SHAPE_MISMATCH',
+    'Tensor.from: 3 values do not fill shape 2x2 (4 elements)');
+  const a = Tensor.zeros([4]);
+  await assertThrowsCode(t, () => a.reshape([3]), 'SHAPE_MISMATCH', 'reshape: cannot view 4 (4 elements) as 3');
+  await assertThrowsCode(t, () => a.write(new Float32Array(5)), 'SHAPE_MISMATCH', /do not fit a tensor of shape 4/);
+  await assertThrowsCode(t, () => a.fill(Infinity), 'INVALID_ARGUMENT', /for value but received Infinity/);
+  a.dispose();
+});
+
+t.test('a forgotten tensor is freed by the garbage collector', { skip: typeof global.gc !== 'function' && 'run node with --expose-gc' }, async (t) => {
+  const before = memory().cpu.tensors;
+  (() => { Tensor.zeros([1 << 16]); })();
+  for (let i = 0; i < 5 && memory().cpu.tensors > before; i++) {
+    global.gc!();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.equal(memory().cpu.tensors, before);
+});
