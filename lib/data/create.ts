@@ -1,0 +1,150 @@
+// createDataset: DIGITS' "New Image Classification Dataset" — plan, decode and resize, write LMDBs, mean, manifest.
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { convertChannels, decodeImageFile, ImageError } from './decode.js';
+import { DatasetError } from './errors.js';
+import { MeanAccumulator, saveMean } from './mean.js';
+import { resolveOptions, type CreateDatasetOptions, type ResolvedOptions } from './options.js';
+import { planImport, SPLIT_NAMES, type Entry, type ImportPlan, type SkippedFile, type SplitName } from './plan.js';
+import { mapInOrder } from './pool.js';
+import { ProgressTracker, type ProgressListener } from './progress.js';
+import { createRandom, mixSeed } from './random.js';
+import { encodeRecord, recordKey } from './records.js';
+import { resizeImage, type RawImage } from './resize.js';
+import { RecordWriter } from './store.js';
+import { buildManifest, MANIFEST_FILE, type DatasetManifest, type SplitSummary } from './manifest.js';
+
+export interface CreateDatasetHooks {
+  onProgress?: ProgressListener;
+  /** Notes worth showing a user as they happen: dropped classes, skipped files. */
+  onMessage?: (message: string) => void;
+}
+
+/** What an import produced; the same facts are in `<dest>/dataset.json`. */
+export interface DatasetReport {
+  dest: string;
+  labels: string[];
+  splits: Partial<Record<SplitName, SplitSummary>>;
+  skipped: SkippedFile[];
+  messages: string[];
+  manifest: DatasetManifest;
+}
+
+/** Imports an image-classification dataset; throws DatasetError before any work when the source is unusable. */
+export async function createDataset(options: CreateDatasetOptions, hooks: CreateDatasetHooks = {}): Promise<DatasetReport> {
+  const resolved = resolveOptions(options);
+  await checkDestination(resolved);
+  const plan = await planImport(resolved, (done, total) => reportScan(hooks, done, total));
+  plan.messages.forEach((message) => hooks.onMessage?.(message));
+  return writeDataset(resolved, plan, hooks);
+}
+
+/** Scan progress is reported every 50 files (probing is fast; a listener per file would dominate). */
+function reportScan(hooks: CreateDatasetHooks, done: number, total: number): void {
+  if (done % 50 === 0 || done === total) hooks.onProgress?.({ phase: 'scan', done, total, imagesPerSecond: 0, etaSeconds: 0 });
+}
+
+/** Refuses to replace an existing dataset unless asked to, before anything is read. */
+export async function checkDestination(options: ResolvedOptions): Promise<void> {
+  const existing = await stat(options.dest).catch(() => null);
+  if (existing !== null && !options.overwrite) {
+    throw new DatasetError('DESTINATION_EXISTS', `Destination "${options.dest}" already exists (pass overwrite to replace it)`);
+  }
+}
+
+interface SplitResult {
+  summary: SplitSummary;
+  lines: string[];
+}
+
+/**
+ * Writes everything into `<dest>.partial-<pid>` and renames it to `<dest>` only at the end,
+ * so an import that is killed or fails never leaves a folder that looks like a dataset.
+ */
+export async function writeDataset(options: ResolvedOptions, plan: ImportPlan, hooks: CreateDatasetHooks): Promise<DatasetReport> {
+  const dest = path.resolve(options.dest);
+  const partial = `${dest}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  try {
+    const mean = new MeanAccumulator(options.width, options.height, options.channels);
+    const splits: Partial<Record<SplitName, SplitSummary>> = {};
+    for (const [index, split] of SPLIT_NAMES.entries()) {
+      if (plan.splits[split].length === 0 && split !== 'train') continue;
+      const result = await writeSplit(options, plan, split, index, partial, split === 'train' ? mean : undefined, hooks);
+      splits[split] = result.summary;
+      await writeFile(path.join(partial, `${split}.txt`), result.lines.join(''));
+    }
+    if (mean.count === 0) throw new DatasetError('NO_IMAGES', 'No training image could be read; nothing to import');
+    await saveMean(mean, path.join(partial, 'mean.binaryproto'), path.join(partial, 'mean.png'));
+    await writeFile(path.join(partial, 'labels.txt'), plan.labels.map((label) => `${label}\n`).join(''));
+    const manifest = buildManifest(options, plan, splits);
+    await writeFile(path.join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    hooks.onProgress?.({ phase: 'finish', done: 1, total: 1, imagesPerSecond: 0, etaSeconds: 0 });
+    await publish(partial, dest, options.overwrite);
+    return { dest, labels: plan.labels, splits, skipped: plan.skipped, messages: plan.messages, manifest };
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Moves the finished folder into place; with overwrite, the old dataset is moved aside first and removed after. */
+async function publish(partial: string, dest: string, overwrite: boolean): Promise<void> {
+  const existing = await stat(dest).catch(() => null);
+  if (existing !== null && overwrite) {
+    const aside = `${dest}.old-${process.pid}`;
+    await rename(dest, aside);
+    await rename(partial, dest);
+    await rm(aside, { recursive: true, force: true });
+    return;
+  }
+  if (existing !== null) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" appeared during the import; the new dataset was not written`);
+  await rename(partial, dest);
+}
+
+/** Decodes (or takes from memory), converts channels and resizes one entry. */
+async function prepareImage(entry: Entry, options: ResolvedOptions, noiseSeed: number): Promise<RawImage> {
+  const decoded = entry.pixels !== undefined
+    ? convertChannels(entry.pixels, options.channels)
+    : await decodeImageFile(entry.path, options.channels, options.maxInputPixels);
+  return resizeImage(decoded, options.width, options.height, options.resizeMode, createRandom(noiseSeed));
+}
+
+/** Writes one split's LMDB; images that fail to decode are skipped and the following records keep consecutive keys. */
+async function writeSplit(
+  options: ResolvedOptions, plan: ImportPlan, split: SplitName, splitIndex: number, folder: string,
+  mean: MeanAccumulator | undefined, hooks: CreateDatasetHooks,
+): Promise<SplitResult> {
+  const entries = plan.splits[split];
+  const writer = new RecordWriter(path.join(folder, `${split}_db`));
+  const perClass = new Array<number>(plan.labels.length).fill(0);
+  const lines: string[] = [];
+  const tracker = new ProgressTracker(split, entries.length, hooks.onProgress);
+  let done = 0;
+  try {
+    await mapInOrder(entries, options.concurrency, async (entry, index) => {
+      const image = await prepareImage(entry, options, mixSeed(options.seed, splitIndex, index));
+      return { image: mean !== undefined ? image : undefined, record: await encodeRecord(image, entry.label, options.encoding) };
+    }, async (result, entry) => {
+      tracker.update(++done);
+      if (!result.ok) {
+        skipEntry(plan, entry, result.error, hooks);
+        return;
+      }
+      await writer.put(recordKey(writer.count, entry.label), result.value.record);
+      if (result.value.image !== undefined) mean!.add(result.value.image);
+      perClass[entry.label]!++;
+      lines.push(`${entry.path} ${entry.label}\n`);
+    });
+  } finally {
+    await writer.close();
+  }
+  return { summary: { db: `${split}_db`, list: `${split}.txt`, count: lines.length, perClass }, lines };
+}
+
+function skipEntry(plan: ImportPlan, entry: Entry, error: unknown, hooks: CreateDatasetHooks): void {
+  const failure = error instanceof ImageError ? error : new ImageError('unreadable', error instanceof Error ? error.message : String(error));
+  plan.skipped.push({ path: entry.path, reason: failure.reason, message: failure.message });
+  hooks.onMessage?.(`Skipped ${entry.path}: ${failure.message}`);
+}

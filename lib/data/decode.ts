@@ -1,0 +1,141 @@
+// Image decoding for import: any supported file to 8-bit grey or RGB pixels, EXIF-rotated, alpha composited on white.
+import { open, readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { decodeBmp, isBmp } from './bmp.js';
+import { decodeNetpbm, isNetpbm } from './netpbm.js';
+import type { RawImage } from './resize.js';
+
+/** Extensions a folder scan picks up (case-insensitive): DIGITS' five plus the other formats sharp reads. */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.bmp', '.ppm', '.pgm', '.webp', '.gif', '.tif', '.tiff'];
+
+/** sharp's own default limit (0x3FFF x 0x3FFF): larger images are refused before decoding. */
+export const DEFAULT_MAX_INPUT_PIXELS = 268402689;
+
+/** Why an image was skipped; stable names for the report and the manifest. */
+export type SkipReason = 'missing' | 'empty' | 'too-large' | 'unreadable' | 'bad-line' | 'unknown-label';
+
+/** A decoding failure with the reason the import reports. */
+export class ImageError extends Error {
+  readonly reason: SkipReason;
+  constructor(reason: SkipReason, message: string) {
+    super(message);
+    this.name = 'ImageError';
+    this.reason = reason;
+  }
+}
+
+/** Turns fs and sharp failures into an ImageError with a reason. */
+export function toImageError(error: unknown): ImageError {
+  if (error instanceof ImageError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOENT') return new ImageError('missing', 'file not found (removed during import?)');
+  if (/pixel limit/i.test(message)) return new ImageError('too-large', message);
+  return new ImageError('unreadable', message);
+}
+
+/**
+ * Greyscale as PIL's convert('L') computes it (the conversion DIGITS uses):
+ * L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16, i.e. 0.299 R + 0.587 G + 0.114 B rounded.
+ */
+export function rgbToGrey(rgb: Uint8Array, pixelCount: number): Uint8Array {
+  const grey = new Uint8Array(pixelCount);
+  for (let i = 0, j = 0; i < pixelCount; i++, j += 3) {
+    grey[i] = (rgb[j]! * 19595 + rgb[j + 1]! * 38470 + rgb[j + 2]! * 7471 + 0x8000) >>> 16;
+  }
+  return grey;
+}
+
+function greyToRgb(grey: Uint8Array, pixelCount: number): Uint8Array {
+  const rgb = new Uint8Array(pixelCount * 3);
+  for (let i = 0, j = 0; i < pixelCount; i++, j += 3) rgb[j] = rgb[j + 1] = rgb[j + 2] = grey[i]!;
+  return rgb;
+}
+
+/** Converts 1- or 3-channel pixels to the requested channel count. */
+export function convertChannels(image: RawImage, channels: 1 | 3): RawImage {
+  if (image.channels === channels) return image;
+  const count = image.width * image.height;
+  const pixels = channels === 1 ? rgbToGrey(image.pixels, count) : greyToRgb(image.pixels, count);
+  return { ...image, pixels, channels };
+}
+
+/** Formats sharp cannot read, decoded by our own readers; null when sharp should take the file. */
+function decodeOwnFormat(bytes: Uint8Array, maxPixels: number): RawImage | null {
+  if (isBmp(bytes)) return decodeBmp(bytes, maxPixels);
+  if (isNetpbm(bytes)) return decodeNetpbm(bytes, maxPixels);
+  return null;
+}
+
+/** sharp path: apply EXIF orientation, composite any alpha on white, and emit 8-bit sRGB. */
+async function decodeWithSharp(bytes: Uint8Array, maxPixels: number): Promise<RawImage> {
+  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' })
+    .rotate()
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { pixels: data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Decodes image bytes to `channels` (1 = grey, 3 = RGB); throws ImageError. */
+export async function decodeImageBytes(bytes: Uint8Array, channels: 1 | 3, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<RawImage> {
+  if (bytes.length === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
+  try {
+    const image = decodeOwnFormat(bytes, maxPixels) ?? (await decodeWithSharp(bytes, maxPixels));
+    return convertChannels(image, channels);
+  } catch (error) {
+    throw toImageError(error);
+  }
+}
+
+/** Reads and decodes one file; throws ImageError (a file that vanished reports 'missing'). */
+export async function decodeImageFile(path: string, channels: 1 | 3, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<RawImage> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw toImageError(error);
+  }
+  return decodeImageBytes(bytes, channels, maxPixels);
+}
+
+/**
+ * Cheap validity check before splitting: reads only the header (sharp's metadata, or our
+ * readers' headers) so empty, missing, non-image and oversized files never count toward
+ * a class. Damage deeper in a file (a truncated JPEG) is found when it is decoded.
+ */
+export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<void> {
+  let head: Buffer;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (size === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
+      if (size < 64 * 1024) {
+        head = await handle.readFile();
+      } else {
+        head = Buffer.alloc(64 * 1024);
+        await handle.read(head, 0, head.length, 0);
+      }
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw toImageError(error);
+  }
+  if (isBmp(head) || isNetpbm(head)) return probeOwnFormat(path, maxPixels);
+  try {
+    const metadata = await sharp(path, { limitInputPixels: maxPixels }).metadata();
+    const pixels = (metadata.width ?? 0) * (metadata.height ?? 0);
+    if (pixels === 0) throw new ImageError('unreadable', 'image has no dimensions');
+    if (maxPixels > 0 && pixels > maxPixels) throw new ImageError('too-large', `Input image exceeds pixel limit (${metadata.width}x${metadata.height})`);
+  } catch (error) {
+    throw toImageError(error);
+  }
+}
+
+/** Our own formats are small to decode, so their probe is a full decode. */
+async function probeOwnFormat(path: string, maxPixels: number): Promise<void> {
+  await decodeImageFile(path, 3, maxPixels);
+}

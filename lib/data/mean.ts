@@ -1,0 +1,55 @@
+// The mean image of the training split, accumulated in float64 and saved as mean.binaryproto (CHW, BGR) and mean.png.
+import sharp from 'sharp';
+import { writeMeanBinaryproto } from './blob-proto.js';
+import type { RawImage } from './resize.js';
+
+/** numpy's around(): round half to even, as DIGITS rounds the mean before storing it. */
+export function roundHalfEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction > 0.5) return floor + 1;
+  if (fraction < 0.5) return floor;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** Sums resized images (H x W x C, the channel order they were decoded in). */
+export class MeanAccumulator {
+  private readonly sum: Float64Array;
+  count = 0;
+
+  constructor(readonly width: number, readonly height: number, readonly channels: number) {
+    this.sum = new Float64Array(width * height * channels);
+  }
+
+  add(image: RawImage): void {
+    const pixels = image.pixels;
+    for (let i = 0; i < this.sum.length; i++) this.sum[i]! += pixels[i]!;
+    this.count++;
+  }
+
+  /** The mean as 8-bit H x W x C pixels (sum / count rounded half to even). */
+  meanImage(): RawImage {
+    const pixels = new Uint8Array(this.sum.length);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = roundHalfEven(this.sum[i]! / this.count);
+    return { pixels, width: this.width, height: this.height, channels: this.channels };
+  }
+}
+
+/** The rounded mean as a C x H x W float blob in the records' order (colour reversed to BGR). */
+export function meanBlobOf(mean: RawImage): { channels: number; height: number; width: number; data: Float32Array } {
+  const { pixels, width, height, channels } = mean;
+  const planeSize = width * height;
+  const data = new Float32Array(planeSize * channels);
+  for (let c = 0; c < channels; c++) {
+    const plane = (channels - 1 - c) * planeSize;
+    for (let i = 0; i < planeSize; i++) data[plane + i] = pixels[i * channels + c]!;
+  }
+  return { channels, height, width, data };
+}
+
+/** Writes `mean.binaryproto` and `mean.png` for an accumulated mean. */
+export async function saveMean(accumulator: MeanAccumulator, binaryprotoFile: string, pngFile: string): Promise<void> {
+  const mean = accumulator.meanImage();
+  await writeMeanBinaryproto(binaryprotoFile, meanBlobOf(mean));
+  await sharp(mean.pixels, { raw: { width: mean.width, height: mean.height, channels: mean.channels as 1 | 3 } }).png().toFile(pngFile);
+}

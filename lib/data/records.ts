@@ -1,0 +1,44 @@
+// The dataset record: key `%08d_<label>` and a Caffe Datum value (raw CHW uint8 BGR, or a PNG/JPEG file), as DIGITS writes it.
+import sharp from 'sharp';
+import { encodeDatum } from '../caffe/datum.js';
+import type { Encoding } from './options.js';
+import type { RawImage } from './resize.js';
+
+/*
+ * Record layout (one LMDB database per split: train_db, val_db, test_db):
+ *   key   = ASCII "%08d_%d": the record's position in the split (0-based, no gaps), '_', its label.
+ *           Caffe's Data layer reads in key order, so the zero padding keeps numeric order.
+ *   value = caffe.Datum {channels, height, width, label, data[, encoded]}
+ *     encoding 'none': data = C x H x W uint8, colour channels in BGR order (Caffe's convention);
+ *     encoding 'png' / 'jpg' (quality 90): data = the image file (RGB or grey), encoded = true.
+ */
+
+/** The LMDB key of the record at `index` with `label`. */
+export function recordKey(index: number, label: number): Buffer {
+  return Buffer.from(`${String(index).padStart(8, '0')}_${label}`, 'ascii');
+}
+
+/** Interleaved H x W x C (RGB) to planar C x H x W with the channel order reversed (RGB becomes BGR). */
+export function toPlanarBgr(image: RawImage): Uint8Array {
+  const { pixels, width, height, channels } = image;
+  const planeSize = width * height;
+  const planar = new Uint8Array(planeSize * channels);
+  for (let c = 0; c < channels; c++) {
+    const plane = (channels - 1 - c) * planeSize;
+    for (let i = 0, j = c; i < planeSize; i++, j += channels) planar[plane + i] = pixels[j]!;
+  }
+  return planar;
+}
+
+/** Encodes a PNG or a JPEG of quality 90 (DIGITS' settings), keeping grey images single-channel. */
+export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg'): Promise<Buffer> {
+  const input = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
+  return format === 'png' ? input.png().toBuffer() : input.jpeg({ quality: 90 }).toBuffer();
+}
+
+/** Builds the Datum bytes for one resized image. */
+export async function encodeRecord(image: RawImage, label: number, encoding: Encoding): Promise<Uint8Array> {
+  const shape = { channels: image.channels, height: image.height, width: image.width, label };
+  if (encoding === 'none') return encodeDatum({ ...shape, data: toPlanarBgr(image) });
+  return encodeDatum({ ...shape, data: await encodeImageFile(image, encoding), encoded: true });
+}
