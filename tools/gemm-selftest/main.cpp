@@ -15,6 +15,7 @@
 
 #include "cpu/gemm/sgemm.h"
 #include "cpu/gemm/microkernel.h"
+#include "cpu/gemm/peak.h"
 #include "selftest.h"
 
 using namespace cudnet::cpu;
@@ -125,6 +126,10 @@ void benchGemm(ThreadPool& pool) {
     double ours = medianSeconds([&] {
       gemm::sgemm(pool, s.transA, s.transB, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), s.N);
     }, repeats);
+    double serial = medianSeconds([&] {
+      gemm::sgemmSerial(s.transA, s.transB, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), s.N);
+    }, repeats / 2);
+    std::printf("       one thread %6.1f GFLOP/s\n", flops / serial * 1e-9);
     double theirs = 0;
     if (cblas)
       theirs = medianSeconds([&] {
@@ -146,6 +151,7 @@ int main(int argc, char** argv) {
     std::printf("%d failures\n", failures);
   }
   if (mode == "bench" || mode == "all") {
+    std::printf("FMA peak: %.1f GFLOP/s on %d threads\n", gemm::measureFmaPeak(pool, 0.5), pool.size());
     benchGemm(pool);
     benchConvolution(pool);
   }
