@@ -24,8 +24,11 @@
 namespace cudnet::cpu {
 namespace {
 
-// Positions per task: 4 KiB per channel row, so the n rows of a window fit in L1.
-constexpr int kBlock = 1024;
+// Positions per task: up to 16 KiB per channel row, so the n rows of a window stay in L2 (and a
+// whole 55x55 plane is one block: long contiguous streams suit the hardware prefetchers).
+constexpr int kBlock = 4096;
+// At least this many tasks per thread when the batch is small, so every core gets work.
+constexpr int kTasksPerThread = 2;
 
 enum class PowerPath { ThreeQuarters, Half, One, General };
 
@@ -59,15 +62,18 @@ struct Slice {
   int begin, width;
 };
 
-// Splits the N images into (image, block of positions) tasks of nearly equal width.
+// Splits the N images into (image, block of positions) tasks of nearly equal width, a multiple of
+// 16 floats: blocks of at most kBlock positions, and more of them when N alone is too few tasks.
 struct SliceGrid {
   int blocksPerImage, blockWidth;
   size_t tasks;
 };
-SliceGrid sliceGrid(const LrnParams& p) {
+SliceGrid sliceGrid(const LrnParams& p, int threads) {
   const int plane = p.H * p.W;
-  int blocks = (plane + kBlock - 1) / kBlock;
-  int width = ((plane + blocks - 1) / blocks + 15) / 16 * 16;  // a multiple of 16 floats
+  int blocks = std::max((plane + kBlock - 1) / kBlock, (kTasksPerThread * threads + p.N - 1) / p.N);
+  blocks = std::max(1, std::min(blocks, (plane + 15) / 16));
+  int width = ((plane + blocks - 1) / blocks + 15) / 16 * 16;
+  blocks = (plane + width - 1) / width;
   return SliceGrid{blocks, width, static_cast<size_t>(p.N) * blocks};
 }
 Slice sliceAt(const LrnParams& p, const SliceGrid& grid, size_t task) {
@@ -142,14 +148,14 @@ void acrossBackwardSlice(const LrnParams& p, const Slice& slice, const float* x,
 
 template <PowerPath path>
 void acrossForward(ThreadPool& pool, const LrnParams& p, const float* x, float* y, float* scale) {
-  const SliceGrid grid = sliceGrid(p);
+  const SliceGrid grid = sliceGrid(p, pool.size());
   pool.parallelFor(grid.tasks, [&](size_t task) { acrossForwardSlice<path>(p, sliceAt(p, grid, task), x, y, scale); });
 }
 
 template <PowerPath path>
 void acrossBackward(ThreadPool& pool, const LrnParams& p, const float* x, const float* y, const float* scale,
                     const float* dy, float* dx) {
-  const SliceGrid grid = sliceGrid(p);
+  const SliceGrid grid = sliceGrid(p, pool.size());
   pool.parallelFor(grid.tasks, [&](size_t task) {
     std::vector<float> ring(static_cast<size_t>(p.localSize) * kBlock);
     acrossBackwardSlice<path>(p, sliceAt(p, grid, task), x, y, scale, dy, dx, ring.data());
