@@ -299,7 +299,7 @@ void checkSoftmaxLoss(CpuBackend& backend) {
   } catch (const Error& e) {
     message = e.code() + ": " + e.what();
   }
-  expect(message == "INVALID_ARGUMENT: softmaxLoss: label 12 at position 3 is outside [0, 5)",
+  expect(message == "INVALID_ARGUMENT: label 12 at position 3 is outside [0, 5)",
          "out-of-range label error, got '" + message + "'");
 }
 

@@ -136,7 +136,7 @@ void CpuBackend::poolForward(const PoolParams& p, const float* x, float* y, floa
 void CpuBackend::poolBackward(const PoolParams& p, const float* dy, const float* mask, float* dx) {
   const size_t inPlane = static_cast<size_t>(p.H) * p.W, outPlane = static_cast<size_t>(p.outH) * p.outW;
   if (p.method == PoolMethod::Max && mask == nullptr) {
-    throw Error("INVALID_ARGUMENT", "poolBackward: MAX pooling needs the mask written by poolForward");
+    throw Error("INVALID_ARGUMENT", "MAX pooling backward needs the mask written by the forward pass");
   }
   const PlaneWindows windows = planeWindows(p);
   pool().parallelRanges(static_cast<size_t>(p.N) * p.C, [&](size_t begin, size_t end, int) {

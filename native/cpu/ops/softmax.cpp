@@ -72,12 +72,12 @@ void softmaxBackwardBlock(int channels, int inner, int begin, int end, const flo
 }
 
 // The label at `position` as Caffe reads it (a float truncated to int), or an INVALID_ARGUMENT
-// error naming the label, its position and the valid range.
-int labelAt(const char* op, const float* labels, size_t position, int channels) {
+// error naming the label, its position and the valid range (the stream prefixes the op).
+int labelAt(const float* labels, size_t position, int channels) {
   float value = labels[position];
   if (value > -1.f && value < static_cast<float>(channels)) return static_cast<int>(value);
   std::string shown = std::isfinite(value) ? std::to_string(static_cast<long long>(value)) : std::to_string(value);
-  throw Error("INVALID_ARGUMENT", std::string(op) + ": label " + shown + " at position " + std::to_string(position) +
+  throw Error("INVALID_ARGUMENT", "label " + shown + " at position " + std::to_string(position) +
                                       " is outside [0, " + std::to_string(channels) + ")");
 }
 
@@ -88,12 +88,12 @@ bool isIgnored(bool hasIgnoreLabel, int ignoreLabel, const float* labels, size_t
 }
 
 // Checks every non-ignored label (in order, so the first bad one is reported) and counts them.
-size_t validateLabels(const char* op, const float* labels, size_t positions, int channels, bool hasIgnoreLabel,
+size_t validateLabels(const float* labels, size_t positions, int channels, bool hasIgnoreLabel,
                       int ignoreLabel) {
   size_t valid = 0;
   for (size_t position = 0; position < positions; ++position) {
     if (isIgnored(hasIgnoreLabel, ignoreLabel, labels, position)) continue;
-    labelAt(op, labels, position, channels);
+    labelAt(labels, position, channels);
     ++valid;
   }
   return valid;
@@ -131,7 +131,7 @@ void CpuBackend::softmaxBackward(const SoftmaxParams& p, const float* y, const f
 // it runs over outer*inner positions only, so one thread does it.
 void CpuBackend::softmaxLossForward(const SoftmaxLossParams& p, const float* prob, const float* labels, float* loss) {
   const size_t positions = static_cast<size_t>(p.outer) * p.inner;
-  size_t valid = validateLabels("softmaxLoss", labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
+  size_t valid = validateLabels(labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
   double sum = 0.0;
   for (size_t position = 0; position < positions; ++position) {
     if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, labels, position)) continue;
@@ -147,7 +147,7 @@ void CpuBackend::softmaxLossForward(const SoftmaxLossParams& p, const float* pro
 void CpuBackend::softmaxLossBackward(const SoftmaxLossParams& p, const float* prob, const float* labels,
                                      const float* lossWeight, float* dx) {
   const size_t positions = static_cast<size_t>(p.outer) * p.inner;
-  size_t valid = validateLabels("softmaxLoss", labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
+  size_t valid = validateLabels(labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
   const float factor = lossWeight[0] / lossNormalizer(p, valid);
   const size_t plane = static_cast<size_t>(p.channels) * p.inner;
   forEachBlock(pool(), p.outer, p.inner, [&](int o, int begin, int end) {
@@ -170,7 +170,7 @@ void CpuBackend::softmaxLossBackward(const SoftmaxLossParams& p, const float* pr
 // label's score (Caffe's accuracy_layer.cpp: ties count against). out = correct / valid (0 if none).
 void CpuBackend::accuracy(const AccuracyParams& p, const float* scores, const float* labels, float* out) {
   const size_t positions = static_cast<size_t>(p.outer) * p.inner;
-  size_t valid = validateLabels("accuracy", labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
+  size_t valid = validateLabels(labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
   size_t correct = 0;
   for (size_t position = 0; position < positions; ++position) {
     if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, labels, position)) continue;

@@ -95,8 +95,8 @@ void adamRange(const SolverUpdateParams& p, size_t begin, size_t end, float* w, 
 void requireHistory(const SolverUpdateParams& p, const float* history, const char* which) {
   if (history != nullptr) return;
   static const char* names[] = {"SGD", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam"};
-  throw Error("INVALID_ARGUMENT", std::string("solverUpdate: ") + names[static_cast<int>(p.kind)] + " needs " +
-                                      which + " but none was given");
+  throw Error("INVALID_ARGUMENT", std::string(names[static_cast<int>(p.kind)]) + " needs " + which +
+                                      " but none was given");
 }
 
 }  // namespace
