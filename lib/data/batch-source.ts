@@ -1,8 +1,3 @@
-// batch-source.ts — what a Data layer reads batches from: an LMDB split, an in-memory array, ...
-export interface BatchSource {
-  /** [N, C, H, W] of every batch's data (after cropping). */
-  readonly batchShape: [number, number, number, number];
-  /** The next batch: data N*C*H*W values (transformed), labels N values. */
-  next(): Promise<{ data: Float32Array; labels: Float32Array }>;
-  close(): Promise<void>;
-}
+// BatchSource: what the engine's Data layer pulls batches from (N x C x H x W floats and N labels).
+
+export interface BatchSource { readonly batchShape: [number, number, number, number]; next(): Promise<{ data: Float32Array; labels: Float32Array }>; close(): Promise<void>; }

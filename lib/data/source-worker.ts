@@ -1,0 +1,92 @@
+// Worker thread of LmdbBatchSource: reads records of one split, decodes them and applies the transform, a batch at a time.
+import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
+import { readDatumView } from '../caffe/datum.js';
+import { toPlanarBgr } from './records.js';
+import { openRecords } from './store.js';
+import { transformImage, type ItemChoice, type TransformSpec } from './transform.js';
+
+export interface WorkerInit {
+  type: 'init';
+  folder: string;
+  spec: TransformSpec;
+}
+
+export interface BatchRequest {
+  type: 'batch';
+  batchIndex: number;
+  records: Uint32Array;
+  choices: ItemChoice[];
+}
+
+export type WorkerReply =
+  | { type: 'batch'; batchIndex: number; data: Float32Array; labels: Float32Array }
+  | { type: 'error'; batchIndex: number; message: string };
+
+/** All keys of the database in order, packed in one buffer (a Buffer per key would cost ~100 bytes each). */
+function readKeys(database: ReturnType<typeof openRecords>): { bytes: Buffer; offsets: Uint32Array } {
+  const keys: Buffer[] = [];
+  for (const key of database.getKeys()) keys.push(Buffer.from(key));
+  const offsets = new Uint32Array(keys.length + 1);
+  keys.forEach((key, index) => (offsets[index + 1] = offsets[index]! + key.length));
+  return { bytes: Buffer.concat(keys), offsets };
+}
+
+/** Decodes an encoded (PNG/JPEG) record to planar C x H x W with colour in BGR, like the raw records. */
+async function decodeEncoded(data: Uint8Array): Promise<{ planar: Uint8Array; channels: number; height: number; width: number }> {
+  const { data: pixels, info } = await sharp(data).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const image = { pixels, width: info.width, height: info.height, channels: info.channels };
+  return { planar: toPlanarBgr(image), channels: info.channels, height: info.height, width: info.width };
+}
+
+function startWorker(init: WorkerInit): void {
+  const database = openRecords(init.folder);
+  const keys = readKeys(database);
+  const spec = init.spec;
+  const itemSize = spec.channels * (spec.cropSize || spec.height) * (spec.cropSize || spec.width);
+
+  const checkShape = (channels: number, height: number, width: number, record: number): void => {
+    if (channels !== spec.channels || height !== spec.height || width !== spec.width) {
+      throw new Error(`Record ${record} is ${channels}x${height}x${width} but the database's first record is ${spec.channels}x${spec.height}x${spec.width}`);
+    }
+  };
+
+  const buildBatch = async (request: BatchRequest): Promise<WorkerReply> => {
+    const count = request.records.length;
+    const data = new Float32Array(count * itemSize);
+    const labels = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      const record = request.records[i]!;
+      const key = keys.bytes.subarray(keys.offsets[record]!, keys.offsets[record + 1]!);
+      const bytes = database.getBinaryFast(key);
+      if (bytes === undefined) throw new Error(`Record ${record} vanished from ${init.folder}`);
+      const datum = readDatumView(bytes);
+      labels[i] = datum.label;
+      if (datum.encoded) {
+        const decoded = await decodeEncoded(Uint8Array.from(datum.data));
+        checkShape(decoded.channels, decoded.height, decoded.width, record);
+        transformImage(spec, decoded.planar, request.choices[i]!, data, i * itemSize);
+      } else {
+        checkShape(datum.channels, datum.height, datum.width, record);
+        transformImage(spec, datum.data, request.choices[i]!, data, i * itemSize);
+      }
+    }
+    return { type: 'batch', batchIndex: request.batchIndex, data, labels };
+  };
+
+  parentPort!.on('message', (request: BatchRequest) => {
+    buildBatch(request).then(
+      (reply) => parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.data.buffer as ArrayBuffer, reply.labels.buffer as ArrayBuffer] : []),
+      (error: unknown) => parentPort!.postMessage({ type: 'error', batchIndex: request.batchIndex, message: error instanceof Error ? error.message : String(error) }),
+    );
+  });
+}
+
+parentPort!.once('message', (init: WorkerInit) => {
+  try {
+    startWorker(init);
+    parentPort!.postMessage({ type: 'ready' });
+  } catch (error) {
+    parentPort!.postMessage({ type: 'error', batchIndex: -1, message: error instanceof Error ? error.message : String(error) });
+  }
+});
