@@ -20,6 +20,17 @@ export interface FieldDescription {
 }
 
 const descriptions = new WeakMap<z.ZodType, FieldDescription>();
+const floatSchemas = new WeakSet<z.ZodType>();
+
+/**
+ * A protobuf float or double: any number, including inf and nan, which prototxt may spell out
+ * and which z.number() refuses.
+ */
+export function floatSchema(): z.ZodType<number> {
+  const schema = z.custom<number>((value) => typeof value === 'number', { message: 'expected a number' });
+  floatSchemas.add(schema);
+  return schema;
+}
 
 /** Describes one entry of a message schema's shape. */
 export function describeField(schema: z.ZodType): FieldDescription {
@@ -54,11 +65,15 @@ function describeValue(schema: z.ZodType): ValueKind {
   if (schema instanceof z.ZodEnum) return { kind: 'enum', values: schema.options as string[] };
   if (schema instanceof z.ZodString) return { kind: 'string' };
   if (schema instanceof z.ZodBoolean) return { kind: 'bool' };
-  if (schema instanceof z.ZodNumber) {
-    const minimum = schema.minValue;
-    return { kind: 'number', integer: schema.isInt, minimum: minimum === null || minimum === -Infinity || minimum <= -Number.MAX_SAFE_INTEGER ? undefined : minimum };
-  }
+  if (floatSchemas.has(schema)) return { kind: 'number', integer: false, minimum: undefined };
+  if (schema instanceof z.ZodNumber) return { kind: 'number', integer: schema.isInt, minimum: integerMinimum(schema) };
   throw new Error(`schema-fields: unsupported zod type ${schema.def.type}`);
+}
+
+/** The lower bound of an integer schema, unless it is only the safe-integer bound that .int() sets. */
+function integerMinimum(schema: z.ZodNumber): number | undefined {
+  const minimum = schema.minValue;
+  return minimum === null || minimum <= Number.MIN_SAFE_INTEGER ? undefined : minimum;
 }
 
 /** The field names of a message schema, in the order they are declared (caffe.proto's field-number order). */

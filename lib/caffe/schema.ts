@@ -12,8 +12,9 @@
 //   - repeated fields default to [].
 
 import { z } from 'zod';
+import { floatSchema } from './schema-fields.js';
 
-const float = () => z.number();
+const float = floatSchema;
 const int = () => z.number().int();
 const uint = () => z.number().int().min(0);
 const repeated = <T extends z.ZodType>(element: T) => z.array(element).default([]);

@@ -309,10 +309,9 @@ class Parser {
 
 /** The numeric value of a number token: decimal, hexadecimal, with an optional `f` suffix. */
 function parseNumber(text: string): number {
-  const unsuffixed = text.replace(/[fF]$/, '');
-  const negative = unsuffixed.startsWith('-');
-  const magnitude = negative ? unsuffixed.slice(1) : unsuffixed;
-  const value = /^0[xX]/.test(magnitude) ? parseInt(magnitude.slice(2), 16) : Number(magnitude);
+  const negative = text.startsWith('-');
+  const magnitude = negative ? text.slice(1) : text;
+  const value = /^0[xX]/.test(magnitude) ? parseInt(magnitude.slice(2), 16) : Number(magnitude.replace(/[fF]$/, ''));
   return negative ? -value : value;
 }
 
