@@ -51,5 +51,6 @@ export function meanBlobOf(mean: RawImage): { channels: number; height: number; 
 export async function saveMean(accumulator: MeanAccumulator, binaryprotoFile: string, pngFile: string): Promise<void> {
   const mean = accumulator.meanImage();
   await writeMeanBinaryproto(binaryprotoFile, meanBlobOf(mean));
-  await sharp(mean.pixels, { raw: { width: mean.width, height: mean.height, channels: mean.channels as 1 | 3 } }).png().toFile(pngFile);
+  const image = sharp(mean.pixels, { raw: { width: mean.width, height: mean.height, channels: mean.channels as 1 | 3 } });
+  await (mean.channels === 1 ? image.toColourspace('b-w') : image).png().toFile(pngFile);
 }

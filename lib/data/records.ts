@@ -32,7 +32,9 @@ export function toPlanarBgr(image: RawImage): Uint8Array {
 
 /** Encodes a PNG or a JPEG of quality 90 (DIGITS' settings), keeping grey images single-channel. */
 export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg'): Promise<Buffer> {
-  const input = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
+  const raw = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
+  // Without this sharp would store a one-band image as RGB.
+  const input = image.channels === 1 ? raw.toColourspace('b-w') : raw;
   return format === 'png' ? input.png().toBuffer() : input.jpeg({ quality: 90 }).toBuffer();
 }
 

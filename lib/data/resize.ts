@@ -74,10 +74,11 @@ export interface RawImage {
 /** Scales with a bilinear (triangle) filter, like the PIL resize DIGITS calls through scipy.misc.imresize. */
 async function scale(image: RawImage, width: number, height: number): Promise<RawImage> {
   if (image.width === width && image.height === height) return image;
-  const { data, info } = await sharp(image.pixels, {
+  const resized = sharp(image.pixels, {
     raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 },
-  })
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+  }).resize(width, height, { fit: 'fill', kernel: 'linear' });
+  // sharp widens one band to sRGB on output unless told the image stays grey.
+  const { data, info } = await (image.channels === 1 ? resized.toColourspace('b-w') : resized)
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { pixels: data, width: info.width, height: info.height, channels: info.channels };
