@@ -266,6 +266,7 @@ void resolveCublas(void* handle, api::CublasApi& b, LibraryReport& r) {
   CUDNET_RESOLVE(handle, b, cublasCreate_v2, r);
   CUDNET_RESOLVE(handle, b, cublasDestroy_v2, r);
   CUDNET_RESOLVE(handle, b, cublasGetVersion_v2, r);
+  CUDNET_RESOLVE(handle, b, cublasGetProperty, r);
   CUDNET_RESOLVE(handle, b, cublasSetStream_v2, r);
   CUDNET_RESOLVE(handle, b, cublasSetMathMode, r);
   CUDNET_RESOLVE(handle, b, cublasSetPointerMode_v2, r);

@@ -2,6 +2,7 @@
 // api/*.h, and records every path it tried and why each failed, so "no GPU" always explains itself.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "api/cublas.h"
@@ -18,6 +19,7 @@ struct LoadAttempt {
 
 // What happened to one library: where it was found, or every attempt and the first missing symbol.
 struct LibraryReport {
+  explicit LibraryReport(std::string libraryName = "") : name(std::move(libraryName)) {}
   std::string name;        // e.g. "cuDNN"
   std::string loadedFrom;  // full path of the file that loaded ("" when none)
   std::vector<LoadAttempt> attempts;

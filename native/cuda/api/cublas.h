@@ -13,6 +13,11 @@ using cublasHandle_t = cublasContext*;
 using cublasOperation_t = int;
 using cublasMath_t = int;
 using cublasPointerMode_t = int;
+using libraryPropertyType = int;  // MAJOR_VERSION=0, MINOR_VERSION=1, PATCH_LEVEL=2
+
+constexpr libraryPropertyType MAJOR_VERSION = 0;
+constexpr libraryPropertyType MINOR_VERSION = 1;
+constexpr libraryPropertyType PATCH_LEVEL = 2;
 
 constexpr cublasStatus_t CUBLAS_STATUS_SUCCESS = 0;
 constexpr cublasStatus_t CUBLAS_STATUS_NOT_INITIALIZED = 1;
@@ -36,6 +41,7 @@ struct CublasApi {
   cublasStatus_t (*cublasCreate_v2)(cublasHandle_t* handle) = nullptr;
   cublasStatus_t (*cublasDestroy_v2)(cublasHandle_t handle) = nullptr;
   cublasStatus_t (*cublasGetVersion_v2)(cublasHandle_t handle, int* version) = nullptr;
+  cublasStatus_t (*cublasGetProperty)(libraryPropertyType type, int* value) = nullptr;  // no handle needed
   cublasStatus_t (*cublasSetStream_v2)(cublasHandle_t handle, CUstream_st* stream) = nullptr;
   cublasStatus_t (*cublasSetMathMode)(cublasHandle_t handle, cublasMath_t mode) = nullptr;
   cublasStatus_t (*cublasSetPointerMode_v2)(cublasHandle_t handle, cublasPointerMode_t mode) = nullptr;
