@@ -86,7 +86,8 @@ export class WireReader {
       return;
     }
     this.expect(wireType, WireType.LENGTH_DELIMITED, name);
-    const end = this.reader.pos + this.reader.uint32();
+    const length = this.reader.uint32();
+    const end = this.reader.pos + length;
     if (end > this.reader.len) throw this.fail(`the packed '${name}' values run past the end of the data`);
     while (this.reader.pos < end) into.push(this.int64());
     if (this.reader.pos !== end) throw this.fail(`the packed '${name}' values do not end on a value boundary`);
