@@ -145,6 +145,7 @@ void benchGemm(ThreadPool& pool) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "all";
   ThreadPool pool;
+  if (mode == "tune") tune();
   if (mode == "test" || mode == "all") {
     testGemm(pool);
     testConvolution(pool);

@@ -1,0 +1,76 @@
+// tune.cpp — single-thread GEMM and convolution timings by thread CPU time (robust to other load on the
+// machine), for tuning the blocking and the micro-kernel shape: gemm-selftest tune
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "cpu/gemm/sgemm.h"
+#include "cpu/gemm/peak.h"
+#include "cpu/gemm/convolution.h"
+#include "selftest.h"
+
+using namespace cudnet::cpu;
+
+static double threadSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+template <typename F>
+static double bestThreadSeconds(F run, int repeats) {
+  run();
+  double best = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    double t0 = threadSeconds();
+    run();
+    best = std::min(best, threadSeconds() - t0);
+  }
+  return best;
+}
+
+void tune() {
+  double peakFlops = 0;
+  {
+    double t0 = threadSeconds();
+    double flops = gemm::fmaLoopAvx512(20000000);
+    peakFlops = flops / (threadSeconds() - t0);
+  }
+  std::printf("one-core FMA peak %.1f GFLOP/s\n", peakFlops * 1e-9);
+  struct Shape { const char* name; bool transA, transB; int M, N, K; };
+  const Shape shapes[] = {{"conv1", false, false, 96, 3025, 363}, {"conv2", false, false, 128, 729, 1200},
+                          {"conv3", false, false, 384, 169, 2304}, {"conv5", false, false, 128, 169, 1728},
+                          {"fc6/2", false, true, 128, 2048, 9216}, {"conv3 filter", false, true, 384, 2304, 169},
+                          {"conv3 data", true, false, 2304, 169, 384}};
+  for (auto& s : shapes) {
+    auto A = randomVector(size_t(s.M) * s.K), B = randomVector(size_t(s.K) * s.N);
+    std::vector<float> C(size_t(s.M) * s.N);
+    int lda = s.transA ? s.M : s.K, ldb = s.transB ? s.K : s.N;
+    double flops = 2.0 * s.M * s.N * s.K;
+    double seconds = bestThreadSeconds([&] {
+      gemm::sgemmSerial(s.transA, s.transB, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), s.N);
+    }, std::max(3, int(5e9 / flops)));
+    std::printf("%-13s %5.1f GFLOP/s  %4.1f%% of one core\n", s.name, flops / seconds * 1e-9, flops / seconds / peakFlops * 100);
+  }
+  ThreadPool single(1);
+  const int layers[][7] = {{96, 27, 256, 5, 2, 2, 0}, {256, 13, 384, 3, 1, 1, 0}, {384, 13, 384, 3, 1, 2, 0},
+                           {384, 13, 256, 3, 1, 2, 0}};
+  for (auto& l : layers) {
+    cudnet::Conv2dParams p;
+    p.N = 2, p.C = l[0], p.H = p.W = l[1], p.K = l[2], p.kernelH = p.kernelW = l[3], p.padH = p.padW = l[4];
+    p.group = l[5];
+    cudnet::computeOutputShape(p);
+    auto x = randomVector(size_t(p.N) * p.C * p.H * p.W), w = randomVector(size_t(p.K) * p.C / p.group * l[3] * l[3]);
+    auto dy = randomVector(size_t(p.N) * p.K * p.outH * p.outW);
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+    double flops = 2.0 * p.N * p.K * p.outH * p.outW * (p.C / p.group) * l[3] * l[3];
+    double forward = bestThreadSeconds([&] { convolution::forward(single, p, x.data(), w.data(), nullptr, y.data()); }, 3);
+    double data = bestThreadSeconds([&] { convolution::backwardData(single, p, w.data(), dy.data(), dx.data()); }, 3);
+    double filter = bestThreadSeconds([&] { convolution::backwardFilter(single, p, x.data(), dy.data(), dw.data()); }, 3);
+    std::printf("conv C=%d %dx%d K=%d k%d g%d: forward %4.1f%%  data %4.1f%%  filter %4.1f%% of one core\n", p.C, p.H,
+                p.W, p.K, l[3], p.group, flops / forward / peakFlops * 100, flops / data / peakFlops * 100,
+                flops / filter / peakFlops * 100);
+  }
+}
