@@ -207,8 +207,11 @@ void resolveDriver(void* handle, api::DriverApi& d, LibraryReport& r) {
   CUDNET_RESOLVE(handle, d, cuGetErrorString, r);
   CUDNET_RESOLVE(handle, d, cuGetErrorName, r);
   // CUDA 13 headers call cuEventElapsedTime_v2 under the plain name; older drivers only have the plain one.
-  d.cuEventElapsedTime = reinterpret_cast<decltype(d.cuEventElapsedTime)>(dlsym(handle, "cuEventElapsedTime_v2"));
-  if (d.cuEventElapsedTime == nullptr) CUDNET_RESOLVE(handle, d, cuEventElapsedTime, r);
+  if (dlsym(handle, "cuEventElapsedTime_v2") != nullptr) {
+    CUDNET_RESOLVE(handle, d, cuEventElapsedTime_v2, r);
+  } else {
+    resolve(handle, "cuEventElapsedTime", d.cuEventElapsedTime_v2, r);
+  }
 }
 
 void resolveCudnn(void* handle, api::CudnnApi& c, LibraryReport& r) {

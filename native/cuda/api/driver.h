@@ -76,9 +76,9 @@ struct DriverApi {
   CUresult (*cuEventCreate)(CUevent* event, unsigned int flags) = nullptr;
   CUresult (*cuEventRecord)(CUevent event, CUstream stream) = nullptr;
   CUresult (*cuEventSynchronize)(CUevent event) = nullptr;
-  // Resolved from cuEventElapsedTime_v2 where the driver has it (CUDA 13 headers map the name
-  // there), else from cuEventElapsedTime; both have this signature.
-  CUresult (*cuEventElapsedTime)(float* milliseconds, CUevent start, CUevent end) = nullptr;
+  // Resolved from cuEventElapsedTime_v2 where the driver has it (CUDA 13 headers map the plain name
+  // there), else from the plain cuEventElapsedTime of older drivers; both have this signature.
+  CUresult (*cuEventElapsedTime_v2)(float* milliseconds, CUevent start, CUevent end) = nullptr;
   CUresult (*cuEventDestroy_v2)(CUevent event) = nullptr;
   CUresult (*cuGetErrorString)(CUresult error, const char** text) = nullptr;
   CUresult (*cuGetErrorName)(CUresult error, const char** text) = nullptr;
