@@ -131,10 +131,16 @@ std::string folderOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+// dlerror() repeats the path before its reason ("<path>: cannot open ..."); keep only the reason.
+std::string reasonOnly(const std::string& path, std::string error) {
+  if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
+  return error;
+}
+
 void* tryOpen(const std::string& path, LibraryReport& report, int flags = RTLD_NOW | RTLD_GLOBAL) {
   void* handle = dlopen(path.c_str(), flags);
   report.attempts.push_back({path.find('/') == std::string::npos ? path + " (default loader path)" : path,
-                             handle != nullptr ? "" : lastDlError()});
+                             handle != nullptr ? "" : reasonOnly(path, lastDlError())});
   return handle;
 }
 
