@@ -63,6 +63,43 @@ void im2col(const float* image, int channels, const Conv2dParams& p, float* col)
   }
 }
 
+// One row of col (kernel tap (c, i, j)) over the output positions [first, first+count), one output row
+// at a time: zeros where the tap falls in the padding, a (strided) copy of the input row elsewhere.
+// Plain loops rather than memcpy/fill calls: the runs are short (an output row of 13 to 55 values).
+static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, int first,
+                           int count, float* out) {
+  const ValidRange valid = validColumns(columnOffset, p.strideW, p.W, p.outW);
+  int oh = first / p.outW, ow = first % p.outW;
+  while (count > 0) {
+    const int run = std::min(count, p.outW - ow);  // the rest of this output row
+    const int ih = oh * p.strideH + rowOffset;
+    if (ih < 0 || ih >= p.H) {
+      for (int t = 0; t < run; ++t) out[t] = 0.f;
+    } else {
+      const float* source = plane + ih * p.W;
+      const int begin = std::min(std::max(ow, valid.begin), ow + run) - ow;
+      const int end = std::max(begin + ow, std::min(ow + run, valid.end)) - ow;
+      for (int t = 0; t < begin; ++t) out[t] = 0.f;
+      if (p.strideW == 1)
+        for (int t = begin; t < end; ++t) out[t] = source[ow + t + columnOffset];
+      else
+        for (int t = begin; t < end; ++t) out[t] = source[(ow + t) * p.strideW + columnOffset];
+      for (int t = end; t < run; ++t) out[t] = 0.f;
+    }
+    out += run, count -= run, ow = 0, ++oh;
+  }
+}
+
+void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
+                 float* out, ptrdiff_t outStride) {
+  const int taps = p.kernelH * p.kernelW;
+  for (int r = 0; r < rows; ++r) {
+    int row = rowBegin + r, c = row / taps, i = row % taps / p.kernelW, j = row % p.kernelW;
+    const float* plane = image + static_cast<size_t>(c) * p.H * p.W;
+    unfoldTapRange(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, columnBegin, columns, out + r * outStride);
+  }
+}
+
 void col2im(const float* col, int channels, const Conv2dParams& p, float* image) {
   const size_t tapSize = static_cast<size_t>(p.outH) * p.outW;
   std::fill(image, image + static_cast<size_t>(channels) * p.H * p.W, 0.f);

@@ -5,11 +5,19 @@
 //   col[(c*kernelH + i)*kernelW + j, oh*outW + ow] = image[c, oh*strideH - padH + i*dilationH, ow*strideW - padW + j*dilationW]
 // and 0 where that position falls in the padding (Caffe's im2col_cpu).
 #pragma once
+#include <cstddef>
+
 #include "../core/params.h"
 
 namespace cudnet::cpu {
 
 void im2col(const float* image, int channels, const Conv2dParams& p, float* col);
+
+// A rectangle of the same col matrix without building the rest: rows [rowBegin, rowBegin+rows) and
+// columns [columnBegin, columnBegin+columns) of col, written to out[r*outStride + j].
+// image holds all the channels the rows refer to.
+void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
+                 float* out, ptrdiff_t outStride);
 
 // The adjoint of im2col: image = sum of every col entry into the position it was read from.
 // image is overwritten (zeroed first), so overlapping windows add up.

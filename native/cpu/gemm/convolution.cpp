@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../im2col.h"
+#include "pack.h"
 #include "scratch.h"
 #include "sgemm.h"
 
@@ -78,6 +79,40 @@ void fold(const float* col, const Geometry& g, const Conv2dParams& p, ThreadPool
   });
 }
 
+thread_local gemm::ScratchBuffer sliceBuffer;
+
+// The column matrix of one group of one image, col = im2col(image): [columnRows, spatial], made panel by
+// panel as the GEMM asks, so it never exists whole (it would not fit in L2 and would take a trip
+// through memory). Forward reads op(B) = col; backward filter reads op(B) = col^T.
+class ImageColumns : public gemm::PanelSource {
+ public:
+  ImageColumns(const float* image, const Conv2dParams& p, bool transposed)
+      : image_(image), p_(p), transposed_(transposed) {}
+
+  void pack(const gemm::KernelSet& kernels, int p0, int kc, int j0, int cols, float* out) const override {
+    for (int offset = 0; offset < cols; offset += kernels.NR()) {
+      int width = gemm::panelWidth(kernels, offset, cols), valid = std::min(width, cols - offset);
+      float* panel = out + static_cast<ptrdiff_t>(offset) * kc;
+      if (!transposed_) {
+        // op(B)(k, j) = col[k][j]: rows p0.. of col straight into the panel, zero past the edge.
+        im2colSlice(image_, p_, p0, kc, j0 + offset, valid, panel, width);
+        if (valid < width)
+          for (int k = 0; k < kc; ++k) std::fill(panel + k * width + valid, panel + (k + 1) * width, 0.f);
+      } else {
+        // op(B)(k, j) = col[j][k]: a slice of col rows into scratch, then the transposing packer.
+        float* slice = sliceBuffer.get(static_cast<size_t>(valid) * kc);
+        im2colSlice(image_, p_, j0 + offset, valid, p0, kc, slice, kc);
+        kernels.packTransposedPanel(slice, kc, kc, valid, width, panel);
+      }
+    }
+  }
+
+ private:
+  const float* image_;
+  const Conv2dParams& p_;
+  bool transposed_;
+};
+
 // C = A * op(B) with a prepacked A, on the pool when one is given.
 void multiply(ThreadPool* inner, const gemm::PackedA& a, bool transB, int N, const float* B, ptrdiff_t ldb,
               float beta, float* C, ptrdiff_t ldc) {
@@ -131,9 +166,12 @@ void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const floa
   forEachImage(pool, p.N, [&](int n, ThreadPool* inner) {
     for (int group = 0; group < g.groups; ++group) {
       const float* input = x + g.inputOffset(n, group, p);
-      const float* col = g.pointwise ? input : unfold(input, g, p, inner);
       float* output = y + g.outputOffset(n, group);
-      multiply(inner, weights[group], false, g.spatial, col, g.spatial, 0.f, output, g.spatial);
+      if (!inner && !g.pointwise)
+        gemm::sgemmSerial(weights[group], ImageColumns(input, p, false), g.spatial, 1.f, 0.f, output, g.spatial);
+      else
+        multiply(inner, weights[group], false, g.spatial, g.pointwise ? input : unfold(input, g, p, inner), g.spatial,
+                 0.f, output, g.spatial);
       if (b) addBias(b + group * g.filters, g.filters, g.spatial, output);
     }
   });
@@ -165,9 +203,14 @@ void accumulateFilterGradient(const Geometry& g, const Conv2dParams& p, const fl
                               ThreadPool* inner, float beta, float* target) {
   for (int group = 0; group < g.groups; ++group) {
     const float* input = x + g.inputOffset(n, group, p);
-    const float* col = g.pointwise ? input : unfold(input, g, p, inner);
     const float* gradient = dy + g.outputOffset(n, group);
     float* weights = target + g.weightOffset(group);
+    if (!inner && !g.pointwise) {
+      gemm::sgemmSerial(false, g.filters, g.columnRows, g.spatial, 1.f, gradient, g.spatial,
+                        ImageColumns(input, p, true), beta, weights, g.columnRows);
+      continue;
+    }
+    const float* col = g.pointwise ? input : unfold(input, g, p, inner);
     if (inner)
       gemm::sgemm(*inner, false, true, g.filters, g.columnRows, g.spatial, 1.f, gradient, g.spatial, col, g.spatial,
                   beta, weights, g.columnRows);

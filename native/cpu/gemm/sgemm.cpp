@@ -50,6 +50,21 @@ struct OperandA {
   int rowOffset = 0;
 };
 
+// Where the B operand comes from: a strided matrix, or a PanelSource (columns from columnOffset on).
+struct OperandB {
+  const float* B = nullptr;
+  ptrdiff_t ldb = 0;
+  bool transposed = false;
+  const PanelSource* source = nullptr;
+  int columnOffset = 0;
+};
+
+// Packs rows [p0, p0+kc) x columns [j0, j0+cols) of op(B).
+void packBlockOfB(const KernelSet& kernels, const OperandB& b, int p0, int kc, int j0, int cols, float* out) {
+  if (b.source) return b.source->pack(kernels, p0, kc, b.columnOffset + j0, cols, out);
+  packB(kernels, b.transposed ? b.B + j0 * b.ldb + p0 : b.B + p0 * b.ldb + j0, b.ldb, b.transposed, kc, cols, out);
+}
+
 // C = beta*C for the degenerate products (K == 0 or alpha == 0); beta == 0 writes zeros.
 void scaleC(int M, int N, float beta, float* C, ptrdiff_t ldc) {
   for (int i = 0; i < M; ++i) {
@@ -87,8 +102,8 @@ const float* blockOfA(const KernelSet& kernels, const OperandA& a, int i0, int r
   return Ap;
 }
 
-void gemmCore(const OperandA& a, bool transB, int M, int N, int K, float alpha, const float* B, ptrdiff_t ldb,
-              float beta, float* C, ptrdiff_t ldc) {
+void gemmCore(const OperandA& a, const OperandB& b, int M, int N, int K, float alpha, float beta, float* C,
+              ptrdiff_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.f) return scaleC(M, N, beta, C, ldc);
   const KernelSet& kernels = bestKernelSet();
@@ -103,7 +118,7 @@ void gemmCore(const OperandA& a, bool transB, int M, int N, int K, float alpha, 
       const float* Ap = blockOfA(kernels, a, i0, rows, p0, kc);
       for (int j0 = 0; j0 < N; j0 += columnBlock) {
         int cols = std::min(columnBlock, N - j0);
-        packB(kernels, transB ? B + j0 * ldb + p0 : B + p0 * ldb + j0, ldb, transB, kc, cols, Bp);
+        packBlockOfB(kernels, b, p0, kc, j0, cols, Bp);
         multiplyBlocks(kernels, rows, cols, kc, Ap, Bp, alpha, blockBeta, C + i0 * ldc + j0, ldc);
       }
     }
@@ -112,12 +127,12 @@ void gemmCore(const OperandA& a, bool transB, int M, int N, int K, float alpha, 
 
 // Splits C into a grid of blocks on whole tiles, one per thread: the columns first (each part packs
 // its own copy of A, small beside B), the rows when there are too few column tiles.
-void gemmThreaded(ThreadPool& pool, const OperandA& a, bool transB, int M, int N, int K, float alpha,
-                  const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+void gemmThreaded(ThreadPool& pool, const OperandA& a, const OperandB& b, int M, int N, int K, float alpha,
+                  float beta, float* C, ptrdiff_t ldc) {
   const KernelSet& kernels = bestKernelSet();
   const int MR = kernels.MR, NR = kernels.NR(), threads = pool.size();
   if (threads <= 1 || double(M) * N * std::max(K, 1) < 2e5)
-    return gemmCore(a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
+    return gemmCore(a, b, M, N, K, alpha, beta, C, ldc);
   int columnTiles = (N + NR - 1) / NR, rowTiles = (M + MR - 1) / MR;
   int columnParts = std::min(threads, columnTiles);
   if (columnTiles < 2 * threads && rowTiles >= 2 * threads) columnParts = 1;
@@ -132,8 +147,12 @@ void gemmThreaded(ThreadPool& pool, const OperandA& a, bool transB, int M, int N
       slice.rowOffset += i0;
     else
       slice.A += a.transposed ? i0 : i0 * a.lda;
-    gemmCore(slice, transB, i1 - i0, j1 - j0, K, alpha, transB ? B + j0 * ldb : B + j0, ldb, beta,
-             C + i0 * ldc + j0, ldc);
+    OperandB columns = b;
+    if (b.source)
+      columns.columnOffset += j0;
+    else
+      columns.B += b.transposed ? j0 * b.ldb : j0;
+    gemmCore(slice, columns, i1 - i0, j1 - j0, K, alpha, beta, C + i0 * ldc + j0, ldc);
   });
 }
 
@@ -151,32 +170,55 @@ PackedA::PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda) : M_(
   }
 }
 
-void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
-                 const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+static OperandA matrixA(bool transA, const float* A, ptrdiff_t lda) {
   OperandA a;
   a.A = A, a.lda = lda, a.transposed = transA;
-  gemmCore(a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
+  return a;
+}
+static OperandA packedOperand(const PackedA& packed) {
+  OperandA a;
+  a.packed = &packed;
+  return a;
+}
+static OperandB matrixB(bool transB, const float* B, ptrdiff_t ldb) {
+  OperandB b;
+  b.B = B, b.ldb = ldb, b.transposed = transB;
+  return b;
+}
+static OperandB sourceOperand(const PanelSource& source) {
+  OperandB b;
+  b.source = &source;
+  return b;
+}
+
+void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+                 const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
+  gemmCore(matrixA(transA, A, lda), matrixB(transB, B, ldb), M, N, K, alpha, beta, C, ldc);
 }
 
 void sgemm(ThreadPool& pool, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
            ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
-  OperandA a;
-  a.A = A, a.lda = lda, a.transposed = transA;
-  gemmThreaded(pool, a, transB, M, N, K, alpha, B, ldb, beta, C, ldc);
+  gemmThreaded(pool, matrixA(transA, A, lda), matrixB(transB, B, ldb), M, N, K, alpha, beta, C, ldc);
 }
 
 void sgemmSerial(const PackedA& packed, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb, float beta,
                  float* C, ptrdiff_t ldc) {
-  OperandA a;
-  a.packed = &packed;
-  gemmCore(a, transB, packed.rows(), N, packed.depth(), alpha, B, ldb, beta, C, ldc);
+  gemmCore(packedOperand(packed), matrixB(transB, B, ldb), packed.rows(), N, packed.depth(), alpha, beta, C, ldc);
 }
 
 void sgemm(ThreadPool& pool, const PackedA& packed, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb,
            float beta, float* C, ptrdiff_t ldc) {
-  OperandA a;
-  a.packed = &packed;
-  gemmThreaded(pool, a, transB, packed.rows(), N, packed.depth(), alpha, B, ldb, beta, C, ldc);
+  gemmThreaded(pool, packedOperand(packed), matrixB(transB, B, ldb), packed.rows(), N, packed.depth(), alpha, beta, C,
+               ldc);
+}
+
+void sgemmSerial(bool transA, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda, const PanelSource& b,
+                 float beta, float* C, ptrdiff_t ldc) {
+  gemmCore(matrixA(transA, A, lda), sourceOperand(b), M, N, K, alpha, beta, C, ldc);
+}
+
+void sgemmSerial(const PackedA& packed, const PanelSource& b, int N, float alpha, float beta, float* C, ptrdiff_t ldc) {
+  gemmCore(packedOperand(packed), sourceOperand(b), packed.rows(), N, packed.depth(), alpha, beta, C, ldc);
 }
 
 }  // namespace cudnet::cpu::gemm

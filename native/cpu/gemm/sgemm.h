@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../thread_pool.h"
+#include "microkernel.h"
 
 namespace cudnet::cpu::gemm {
 
@@ -30,6 +31,20 @@ class PackedA {
   int M_, K_, paddedRows_;
   std::vector<float> data_;
 };
+
+// A B operand that packs its own panels, so that the matrix never has to exist whole (a convolution's
+// columns made straight from the image). pack() writes rows [p0, p0+kc) x columns [j0, j0+cols) of op(B)
+// in packB's layout (pack.h): panels of kernels.NR() columns, the last rounded up to whole vectors.
+class PanelSource {
+ public:
+  virtual ~PanelSource() = default;
+  virtual void pack(const KernelSet& kernels, int p0, int kc, int j0, int cols, float* out) const = 0;
+};
+
+// C[M,N] = alpha * op(A) * B + beta * C with B given by a PanelSource (serial).
+void sgemmSerial(bool transA, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda, const PanelSource& b,
+                 float beta, float* C, ptrdiff_t ldc);
+void sgemmSerial(const PackedA& a, const PanelSource& b, int N, float alpha, float beta, float* C, ptrdiff_t ldc);
 
 // C[M,N] = alpha * A * op(B) + beta * C with A prepacked (M = a.rows(), K = a.depth()).
 void sgemmSerial(const PackedA& a, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb, float beta,
