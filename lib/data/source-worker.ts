@@ -17,6 +17,8 @@ export interface BatchRequest {
   batchIndex: number;
   records: Uint32Array;
   choices: ItemChoice[];
+  /** A consumed batch's buffers handed back for reuse (fresh 60 MB allocations cost more than the transform). */
+  recycled?: { data: Float32Array; labels: Float32Array };
 }
 
 export type WorkerReply =
@@ -53,8 +55,9 @@ function startWorker(init: WorkerInit): void {
 
   const buildBatch = async (request: BatchRequest): Promise<WorkerReply> => {
     const count = request.records.length;
-    const data = new Float32Array(count * itemSize);
-    const labels = new Float32Array(count);
+    const reusable = request.recycled !== undefined && request.recycled.data.length === count * itemSize && request.recycled.labels.length === count;
+    const data = reusable ? request.recycled!.data : new Float32Array(count * itemSize);
+    const labels = reusable ? request.recycled!.labels : new Float32Array(count);
     for (let i = 0; i < count; i++) {
       const record = request.records[i]!;
       const key = keys.bytes.subarray(keys.offsets[record]!, keys.offsets[record + 1]!);

@@ -24,6 +24,13 @@ export interface LmdbBatchSourceOptions {
   workers?: number;
   /** Batches prepared ahead of the consumer (default: 2 per worker). */
   prefetch?: number;
+  /**
+   * Reuse each batch's memory, as Caffe's prefetch queue does: the arrays returned by next()
+   * stay valid only until the following next() call, which hands them back to a worker
+   * (they are then detached and read as empty, never overwritten under the caller).
+   * Off by default; a Data layer that copies each batch out should turn it on.
+   */
+  reuseBuffers?: boolean;
 }
 
 interface Pending {
@@ -91,6 +98,8 @@ export class LmdbBatchSource implements BatchSource {
   private requested = 0;
   private failure: Error | undefined;
   private closed = false;
+  private lastBatch: { data: Float32Array; labels: Float32Array } | undefined;
+  private readonly spare: { data: Float32Array; labels: Float32Array }[] = [];
 
   private constructor(
     private readonly options: Required<Omit<LmdbBatchSourceOptions, 'transform'>>,
@@ -122,7 +131,7 @@ export class LmdbBatchSource implements BatchSource {
     const workerCount = options.workers ?? Math.min(4, Math.max(1, os.availableParallelism()));
     const resolved = {
       source: options.source, batchSize: options.batchSize, phase, shuffle: options.shuffle ?? false, seed: options.seed ?? 0,
-      workers: workerCount, prefetch: options.prefetch ?? 2 * workerCount,
+      workers: workerCount, prefetch: options.prefetch ?? 2 * workerCount, reuseBuffers: options.reuseBuffers ?? false,
     };
     const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorker(options.source, spec)));
     return new LmdbBatchSource(resolved, spec, new EpochOrder(geometry.count, resolved.shuffle, resolved.seed), workers);
@@ -132,11 +141,15 @@ export class LmdbBatchSource implements BatchSource {
   async next(): Promise<{ data: Float32Array; labels: Float32Array }> {
     if (this.closed) throw new DatasetError('SOURCE_CLOSED', 'Batch source is closed');
     if (this.failure !== undefined) throw this.failure;
+    if (this.options.reuseBuffers && this.lastBatch !== undefined) this.spare.push(this.lastBatch);
+    this.lastBatch = undefined;
     const index = this.nextBatch++;
     const entry = this.pending.get(index)!;
     this.topUp();
     try {
-      return await entry.promise;
+      const batch = await entry.promise;
+      this.lastBatch = batch;
+      return batch;
     } finally {
       this.pending.delete(index);
     }
@@ -154,7 +167,10 @@ export class LmdbBatchSource implements BatchSource {
     while (!this.closed && this.requested < this.nextBatch + this.options.prefetch) {
       const batchIndex = this.requested++;
       this.pending.set(batchIndex, deferred());
-      this.workers[batchIndex % this.workers.length]!.postMessage(this.plan(batchIndex));
+      const request = this.plan(batchIndex);
+      request.recycled = this.spare.pop();
+      const transfer = request.recycled !== undefined ? [request.recycled.data.buffer as ArrayBuffer, request.recycled.labels.buffer as ArrayBuffer] : [];
+      this.workers[batchIndex % this.workers.length]!.postMessage(request, transfer);
     }
   }
 
@@ -190,11 +206,27 @@ function deferred(): Pending {
   return { promise, resolve, reject };
 }
 
+/**
+ * Module-loading flags of this process (a TypeScript loader under test) for the worker.
+ * Others are left out: workers refuse process-wide flags such as --expose-gc, and
+ * --input-type would make the worker refuse its file.
+ */
+function workerExecArgv(): string[] {
+  const kept: string[] = [];
+  const loading = /^(--import|--loader|--experimental-loader|--require|-r|--conditions|-C|--enable-source-maps)(=|$)/;
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const match = loading.exec(argv[i]!);
+    if (match === null) continue;
+    kept.push(argv[i]!);
+    if (match[2] === '' && argv[i] !== '--enable-source-maps' && i + 1 < argv.length) kept.push(argv[++i]!);
+  }
+  return kept;
+}
+
 /** Starts one worker and waits until it has opened the database. */
 function startWorker(folder: string, spec: TransformSpec): Promise<Worker> {
-  // Loader flags (a TypeScript loader under test) carry over; --input-type would make the worker refuse its file.
-  const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
-  const worker = new Worker(workerUrl, { execArgv });
+  const worker = new Worker(workerUrl, { execArgv: workerExecArgv() });
   return new Promise((resolve, reject) => {
     const onMessage = (message: { type: string; message?: string }): void => {
       worker.off('error', onError);

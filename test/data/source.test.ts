@@ -112,6 +112,21 @@ t.test('TRAIN phase: random crops and mirrors, each matching the reference; seed
   }
 });
 
+t.test('reuseBuffers recycles a batch after the next call, detaching it rather than overwriting it', async (t) => {
+  const root = tempFolder(t);
+  const images = await writeDatabase(path.join(root, 'db'), false);
+  const source = await LmdbBatchSource.open({ source: path.join(root, 'db'), batchSize: 2, phase: 'TEST', reuseBuffers: true, workers: 1, prefetch: 1 });
+  const first = await source.next();
+  t.same(Array.from(first.data.subarray(0, 5)), Array.from(images[0]!.subarray(0, 5)));
+  for (let i = 0; i < 6; i++) {
+    const batch = await source.next();
+    const label = batch.labels[0]!;
+    t.same(Array.from(batch.data.subarray(0, 5)), Array.from(images[label]!.subarray(0, 5)), `batch ${i + 1} correct in recycled memory`);
+  }
+  t.equal(first.data.length, 0, 'the first batch was handed back (detached)');
+  await source.close();
+});
+
 t.test('transform errors are coded', async (t) => {
   const root = tempFolder(t);
   await writeDatabase(path.join(root, 'db'), false);

@@ -1,0 +1,86 @@
+// Dataset benchmark: import speed (500 photo-like JPEGs, 256x256 squash, PNG) and batch-source speed (227 crops + mirror + mean).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createDataset } from '../lib/data/create.js';
+import { LmdbBatchSource } from '../lib/data/source.js';
+
+/** A photo-like picture: smooth gradients in each channel plus per-pixel noise, so JPEG and PNG do real work. */
+async function photo(index: number, file: string): Promise<void> {
+  const [width, height] = [500, 375];
+  const pixels = Buffer.alloc(width * height * 3);
+  let state = index * 2654435761 + 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      state = (state * 1103515245 + 12345) >>> 0;
+      const noise = (state >>> 24) % 40;
+      const at = (y * width + x) * 3;
+      pixels[at] = (x * 200) / width + noise;
+      pixels[at + 1] = (y * 200) / height + noise;
+      pixels[at + 2] = ((x + y + index * 13) % 215) + noise;
+    }
+  }
+  await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toFile(file);
+}
+
+async function generate(root: string, count: number): Promise<string> {
+  const folder = path.join(root, 'photos');
+  const classes = 5;
+  const { mkdir } = await import('node:fs/promises');
+  for (let c = 0; c < classes; c++) await mkdir(path.join(folder, `class_${c}`), { recursive: true });
+  for (let i = 0; i < count; i++) await photo(i, path.join(folder, `class_${i % classes}`, `photo_${i}.jpg`));
+  return folder;
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const spread = (values: number[]): string => `${Math.min(...values).toFixed(0)}..${Math.max(...values).toFixed(0)}`;
+
+async function benchImport(root: string, folder: string, runs: number): Promise<void> {
+  const rates: number[] = [];
+  for (let run = 0; run <= runs; run++) {
+    const dest = path.join(root, `import_${run}`);
+    const started = performance.now();
+    const report = await createDataset({ folder, dest, width: 256, height: 256, resizeMode: 'squash', encoding: 'png', valPercent: 25 });
+    const seconds = (performance.now() - started) / 1000;
+    const images = Object.values(report.splits).reduce((sum, split) => sum + split!.count, 0);
+    if (run > 0) rates.push(images / seconds); // run 0 warms the file cache and sharp
+    rmSync(dest, { recursive: true, force: true });
+  }
+  console.log(`import  500x375 JPEG -> 256x256 squash PNG: median ${median(rates).toFixed(0)} images/s (runs ${spread(rates)}; bar >= 400)`);
+}
+
+async function benchSource(root: string, folder: string, batches: number): Promise<void> {
+  const dest = path.join(root, 'raw');
+  await createDataset({ folder, dest, width: 256, height: 256, encoding: 'none', valPercent: 0 });
+  const source = await LmdbBatchSource.open({
+    source: path.join(dest, 'train_db'), batchSize: 100, phase: 'TRAIN', shuffle: true, seed: 1, reuseBuffers: true,
+    transform: { cropSize: 227, mirror: true, meanFile: path.join(dest, 'mean.binaryproto') },
+  });
+  for (let i = 0; i < 5; i++) await source.next(); // warm-up: workers started, pages mapped
+  const rates: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const started = performance.now();
+    for (let i = 0; i < batches; i++) await source.next();
+    rates.push((batches * 100) / ((performance.now() - started) / 1000));
+  }
+  await source.close();
+  console.log(`source  256x256 raw -> 227 crop + mirror + mean, batch 100: median ${median(rates).toFixed(0)} images/s (runs ${spread(rates)}; bar >= 5000)`);
+}
+
+/** Entry point for `npm run bench -- dataset [--images N]`. */
+export async function run(args: string[]): Promise<void> {
+  const imagesFlag = args.indexOf('--images');
+  const count = imagesFlag >= 0 ? Number(args[imagesFlag + 1]) : 500;
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cudnet-bench-dataset-'));
+  try {
+    const folder = await generate(root, count);
+    await benchImport(root, folder, 3);
+    await benchSource(root, folder, 10);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(process.argv.slice(2));
