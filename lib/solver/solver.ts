@@ -8,6 +8,7 @@ import type { BatchSource } from '../data/batch-source.js';
 import { device as resolveDevice, type Device, type DeviceName } from '../device.js';
 import { CudnetError } from '../errors.js';
 import type { NetLike } from '../net/contract.js';
+import { Net } from '../net/index.js';
 import * as ops from '../ops/index.js';
 import { Tensor } from '../tensor.js';
 import { checkLrPolicy, learningRate, multistepIndex } from './lr-policy.js';
@@ -329,11 +330,9 @@ export class Solver extends EventEmitter<SolverEvents> {
   }
 }
 
-/** Nets built by lib/net, loaded when first needed so that lib/solver builds before lib/net lands. */
+/** lib/net's Net, unless the caller builds nets another way. */
 function defaultNetFactory(): NetFactory {
-  return () => {
-    throw new CudnetError('NOT_AVAILABLE', 'No net factory: pass trainNet/testNets or netFactory to the Solver');
-  };
+  return (parameter, options) => Net.fromParameter(parameter, options);
 }
 
 function checkLoopFields(parameter: SolverParameter): void {

@@ -1,0 +1,92 @@
+// train-data.ts — what `cudnet train` trains on: the MNIST digits of the mnist package, or a dataset folder made by `cudnet dataset create`.
+import { join, resolve } from 'node:path';
+import type { LayerParameter, NetParameter } from '../caffe/index.js';
+import {
+  ArrayBatchSource, LmdbBatchSource, loadMnistDigits, mnistSplit, readDatasetManifest, type BatchSource,
+} from '../data/index.js';
+import type { TransformParam } from '../data/index.js';
+import { CudnetError } from '../errors.js';
+
+/** What a training run needs to know about its data. */
+export interface TrainingData {
+  /** Where the data comes from, for the summary line. */
+  description: string;
+  labels: string[];
+  /** [C, H, W] of one stored image (before any crop). */
+  imageShape: [number, number, number];
+  trainCount: number;
+  valCount: number;
+  /** The mean image of a dataset folder (for nets whose Data layers subtract one). */
+  meanFile?: string;
+  /** Opens the batch sources once the net's Data layers (their transform_param) are known. */
+  open(network: NetParameter, batchSize: number, valBatchSize: number, seed: number): Promise<{ train: BatchSource; val: BatchSource }>;
+}
+
+/** The Data layer of a phase: the one whose include rule names it, else the only one. */
+export function dataLayerOf(network: NetParameter, phase: 'TRAIN' | 'TEST'): LayerParameter | undefined {
+  const dataLayers = network.layer.filter((layer) => layer.type === 'Data');
+  return dataLayers.find((layer) => layer.include.some((rule) => rule.phase === phase)) ??
+    dataLayers.find((layer) => layer.include.length === 0);
+}
+
+/**
+ * MNIST from the `mnist` package: 10,000 digits as 0..1 floats; per class the last 20% in the
+ * package's order are held out for validation. Caffe's LeNet scales 0..255 bytes by 1/256, so the
+ * digits are fed as value*255 and the Data layer's transform_param scale (1/256) is applied to them:
+ * the net sees value*255/256, exactly what it would read from an MNIST LMDB.
+ */
+export function mnistData(): TrainingData {
+  const digits = loadMnistDigits();
+  const split = mnistSplit();
+  const bytes = digits.images.map((value) => value * 255);
+  const sourceFor = (indices: number[], batchSize: number, scale: number, shuffle: boolean, seed: number) =>
+    new ArrayBatchSource({ images: bytes, labels: digits.labels, shape: [1, 28, 28], batchSize, indices, shuffle, seed, scale });
+  return {
+    description: `MNIST digits of the mnist package (${split.train.length} training, ${split.val.length} validation)`,
+    labels: Array.from({ length: 10 }, (_, digit) => String(digit)),
+    imageShape: [1, 28, 28],
+    trainCount: split.train.length,
+    valCount: split.val.length,
+    async open(network, batchSize, valBatchSize, seed) {
+      const trainScale = dataLayerOf(network, 'TRAIN')?.transform_param?.scale ?? 1;
+      const valScale = dataLayerOf(network, 'TEST')?.transform_param?.scale ?? trainScale;
+      return {
+        train: sourceFor(split.train, batchSize, trainScale, true, seed),
+        val: sourceFor(split.val, valBatchSize, valScale, false, seed),
+      };
+    },
+  };
+}
+
+/** A folder made by `cudnet dataset create`: its train and val LMDBs, labels and mean image. */
+export async function datasetFolderData(folder: string): Promise<TrainingData> {
+  const manifest = await readDatasetManifest(folder);
+  const train = manifest.splits.train;
+  const val = manifest.splits.val;
+  if (!train || !val || val.count === 0)
+    throw new CudnetError('INVALID_ARGUMENT', `The dataset ${folder} needs a train and a val split to train with (it has ${Object.keys(manifest.splits).join(', ')})`);
+  const meanFile = resolve(folder, manifest.mean.binaryproto);
+  const transformOf = (layer: LayerParameter | undefined): TransformParam => {
+    const param = layer?.transform_param;
+    return {
+      scale: param?.scale ?? 1, mirror: param?.mirror ?? false, cropSize: param?.crop_size || undefined,
+      // A net's own mean_file (Caffe's example path) is replaced by the dataset's mean, as DIGITS does.
+      meanFile: param?.mean_file !== undefined ? meanFile : undefined,
+      meanValue: param?.mean_value.length ? [...param.mean_value] : undefined,
+    };
+  };
+  return {
+    description: `dataset ${folder} (${train.count} training, ${val.count} validation)`,
+    labels: manifest.labels,
+    imageShape: [manifest.image.channels, manifest.image.height, manifest.image.width],
+    trainCount: train.count,
+    valCount: val.count,
+    meanFile,
+    async open(network, batchSize, valBatchSize, seed) {
+      const open = (db: string, phase: 'TRAIN' | 'TEST', size: number) => LmdbBatchSource.open({
+        source: join(folder, db), batchSize: size, phase, transform: transformOf(dataLayerOf(network, phase)), shuffle: phase === 'TRAIN', seed,
+      });
+      return { train: await open(train.db, 'TRAIN', batchSize), val: await open(val.db, 'TEST', valBatchSize) };
+    },
+  };
+}

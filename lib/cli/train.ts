@@ -1,0 +1,211 @@
+// train.ts — `cudnet train`: trains LeNet on MNIST by default (or a builtin/prototxt net on a dataset folder) with progress, validation, snapshots and a JSON-lines log.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { printNetPrototxt, printSolverPrototxt } from '../caffe/index.js';
+import type { BatchSource } from '../data/index.js';
+import { device as resolveDevice, type DeviceName } from '../device.js';
+import { CudnetError } from '../errors.js';
+import { LR_POLICIES, SOLVER_TYPES, Solver, type IterationEvent, type TestEvent } from '../solver/index.js';
+import { formatFlags, parseFlags, type FlagSpecs, type ParsedFlags } from './args.js';
+import { TrainingProgress } from './progress.js';
+import { RunLog } from './run-log.js';
+import { datasetFolderData, mnistData, type TrainingData } from './train-data.js';
+import { chooseNetwork, solverParameter, type NetworkChoice } from './train-setup.js';
+import type { CliStreams } from './streams.js';
+
+export const TRAIN_FLAGS: FlagSpecs = {
+  network: { type: 'string', default: 'lenet', value: 'lenet|alexnet|<prototxt>', description: 'a builtin network or a train_val prototxt' },
+  solver: { type: 'string', value: '<prototxt>', description: 'a Caffe solver file for type, base_lr, lr_policy, momentum, ... (default: the network\'s Caffe recipe)' },
+  dataset: { type: 'string', value: '<folder>', description: 'a folder made by `cudnet dataset create` (default: the MNIST digits of the mnist package)' },
+  epochs: { type: 'integer', default: 10, min: 1, value: '<n>', description: 'passes over the training images' },
+  'batch-size': { type: 'integer', default: 64, min: 1, value: '<n>', description: 'training images per iteration' },
+  'base-lr': { type: 'number', min: 0, exclusiveMin: true, value: '<rate>', description: 'learning rate (default 0.01)' },
+  'lr-policy': { type: 'string', choices: LR_POLICIES, value: '<policy>', description: `${LR_POLICIES.join(', ')} (default inv for LeNet, step for AlexNet)` },
+  gamma: { type: 'number', value: '<x>', description: 'lr policy gamma (inv: 0.0001, step: 0.1)' },
+  power: { type: 'number', value: '<x>', description: 'lr policy power (inv, poly: 0.75)' },
+  'step-size': { type: 'integer', min: 1, value: '<iterations>', description: 'step policy: iterations between rate drops (default a third of the run)' },
+  momentum: { type: 'number', min: 0, value: '<x>', description: 'momentum (default 0.9)' },
+  'weight-decay': { type: 'number', min: 0, value: '<x>', description: 'L2 weight decay (default 0.0005)' },
+  type: { type: 'string', choices: SOLVER_TYPES, value: '<solver>', description: `${SOLVER_TYPES.join(', ')} (default SGD)` },
+  seed: { type: 'integer', default: 1, min: 0, value: '<n>', description: 'seed of the weight fillers, dropout and shuffling' },
+  device: { type: 'string', default: 'auto', value: 'auto|cpu|cuda|cuda:N', description: 'where to train' },
+  output: { type: 'string', value: '<folder>', description: 'where snapshots, prototxt files and log.jsonl go (default ./runs/<timestamp>)' },
+  'snapshot-epochs': { type: 'integer', default: 5, min: 0, value: '<n>', description: 'write a snapshot every n epochs (0: only at the end)' },
+  quiet: { type: 'boolean', description: 'no progress bar, only the summary' },
+};
+
+export const TRAIN_USAGE = `Usage: cudnet train [options]
+
+Trains a network with Caffe's solvers. With no options: LeNet on the 10,000 MNIST digits of the
+mnist package (per class the last 20% held out for validation), 10 epochs, on the best device.
+Ctrl-C stops after the current iteration and writes a snapshot.
+
+Options:
+${formatFlags(TRAIN_FLAGS)}`;
+
+export interface TrainResult {
+  output: string;
+  network: string;
+  device: string;
+  epochs: number;
+  iterations: number;
+  seconds: number;
+  /** Validation outputs of the last test (accuracy, loss). */
+  validation: Record<string, number>;
+  stopped: boolean;
+  snapshots: string[];
+}
+
+export interface TrainHooks {
+  streams: CliStreams;
+  /** Draw a progress bar (a terminal); otherwise plain lines at each validation. */
+  interactive: boolean;
+  /** Called with the solver once it exists (the CLI wires Ctrl-C to solver.stop()). */
+  onSolver?: (solver: Solver) => void;
+}
+
+/** A run folder name: runs/2025-01-31T12-00-00. */
+function timestamp(): string {
+  return new Date().toISOString().replace(/\..*$/, '').replace(/:/g, '-');
+}
+
+/** The largest validation batch up to 100 that divides the validation set, so every image counts once. */
+export function validationBatchSize(count: number): number {
+  for (let size = Math.min(100, count); size >= 20; size--) if (count % size === 0) return size;
+  return Math.min(100, count);
+}
+
+/** Trains as the flags say; returns what was done. Throws CudnetError on bad settings or divergence. */
+export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<TrainResult> {
+  const started = performance.now();
+  const data: TrainingData = flags.dataset ? await datasetFolderData(resolve(String(flags.dataset))) : mnistData();
+  const batchSize = Number(flags['batch-size']);
+  const valBatchSize = validationBatchSize(data.valCount);
+  const network = await chooseNetwork(String(flags.network), data, { batchSize, valBatchSize });
+  const epochs = Number(flags.epochs);
+  const itersPerEpoch = Math.ceil(data.trainCount / batchSize);
+  const output = resolve(flags.output !== undefined ? String(flags.output) : join('runs', timestamp()));
+  const seed = Number(flags.seed);
+  const parameter = await solverParameter(flags, network, {
+    epochs, itersPerEpoch, valIterations: Math.ceil(data.valCount / valBatchSize),
+    snapshotEpochs: Number(flags['snapshot-epochs']), snapshotPrefix: 'snapshot', seed,
+  });
+  await writeRunFiles(output, network, printSolverPrototxt(parameter), data.labels);
+  const sources = await data.open(network.trainVal, batchSize, valBatchSize, seed);
+  const device = resolveDevice(String(flags.device) as DeviceName);
+  const log = new RunLog(join(output, 'log.jsonl'));
+  const progress = new TrainingProgress(hooks.streams.stdout, parameter.max_iter, epochs, hooks.interactive);
+  progress.line(`Training ${network.name} on ${data.description}, ${device.name}: ${device.description}`);
+  try {
+    const solver = new Solver(parameter, {
+      device, baseDir: output, sources: { '*': sources.train }, testSources: [{ '*': sources.val }],
+      
+    });
+    hooks.onSolver?.(solver);
+    const result = await runSolver(solver, { log, progress, itersPerEpoch, epochs, started });
+    return { ...result, output, network: network.name, device: device.name, epochs, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    progress.stop();
+    await log.close();
+    await closeSources(sources.train, sources.val);
+  }
+}
+
+async function writeRunFiles(output: string, network: NetworkChoice, solverText: string, labels: string[]): Promise<void> {
+  await mkdir(output, { recursive: true });
+  await writeFile(join(output, 'train_val.prototxt'), printNetPrototxt(network.trainVal));
+  await writeFile(join(output, 'deploy.prototxt'), printNetPrototxt(network.deploy));
+  await writeFile(join(output, 'solver.prototxt'), solverText);
+  await writeFile(join(output, 'labels.txt'), `${labels.join('\n')}\n`);
+}
+
+async function closeSources(...sources: BatchSource[]): Promise<void> {
+  for (const source of sources) await source.close();
+}
+
+interface RunContext {
+  log: RunLog;
+  progress: TrainingProgress;
+  itersPerEpoch: number;
+  epochs: number;
+  started: number;
+}
+
+/** Runs solve() while turning the solver's events into the progress display and the log. */
+async function runSolver(solver: Solver, context: RunContext): Promise<Pick<TrainResult, 'iterations' | 'validation' | 'stopped' | 'snapshots'>> {
+  const { log, progress, itersPerEpoch } = context;
+  const seconds = () => (performance.now() - context.started) / 1000;
+  let speed: number | undefined;
+  let validation: Record<string, number> = {};
+  const snapshots: string[] = [];
+  solver.on('iteration', (event: IterationEvent) => {
+    // Images per second smoothed over about 20 iterations, so the display does not flicker.
+    speed = speed === undefined ? event.imagesPerSecond : 0.95 * speed + 0.05 * event.imagesPerSecond;
+    const epoch = Math.floor(event.iter / itersPerEpoch) + 1;
+    progress.update({ iter: event.iter + 1, epoch, loss: event.smoothedLoss, lr: event.lr, imagesPerSecond: speed });
+    if (event.display)
+      log.write({ type: 'train', epoch: (event.iter + 1) / itersPerEpoch, iter: event.iter, loss: event.smoothedLoss, lr: event.lr, imagesPerSecond: speed, time: seconds() });
+  });
+  solver.on('test', (event: TestEvent) => {
+    validation = event.outputs;
+    const epoch = event.iter / itersPerEpoch;
+    progress.update({ accuracy: event.outputs.accuracy });
+    log.write({ type: 'val', epoch, iter: event.iter, loss: event.outputs.loss, accuracy: event.outputs.accuracy, time: seconds() });
+    progress.line(`epoch ${Number.isInteger(epoch) ? epoch : epoch.toFixed(2)}: ${describeOutputs(event.outputs)} (${seconds().toFixed(1)} s)`);
+  });
+  solver.on('snapshot', (event) => {
+    snapshots.push(event.paths.caffemodel);
+    log.write({ type: 'snapshot', epoch: event.iter / itersPerEpoch, iter: event.iter, time: seconds(), caffemodel: event.paths.caffemodel, solverstate: event.paths.solverstate });
+  });
+  await solver.solve();
+  const stopped = solver.stopped;
+  log.write({ type: stopped ? 'stopped' : 'done', epoch: solver.iter / itersPerEpoch, iter: solver.iter, accuracy: validation.accuracy, loss: validation.loss, time: seconds() });
+  return { iterations: solver.iter, validation, stopped, snapshots };
+}
+
+function describeOutputs(outputs: Record<string, number>): string {
+  return Object.entries(outputs)
+    .map(([name, value]) => (name === 'accuracy' ? `val accuracy ${(value * 100).toFixed(2)}%` : `val ${name} ${value.toFixed(4)}`))
+    .join(', ');
+}
+
+/** `cudnet train ...`: returns the exit code (0 done or stopped, 1 failed, 2 usage). */
+export async function runTrainCli(argv: readonly string[], streams: CliStreams): Promise<number> {
+  const { flags, positionals, help } = parseFlags(argv, TRAIN_FLAGS);
+  if (help) {
+    streams.stdout.write(`${TRAIN_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new CudnetError('USAGE', `cudnet train takes no positional arguments but received ${positionals.map((text) => JSON.stringify(text)).join(' ')}`);
+  let onSigint: (() => void) | undefined;
+  const hooks: TrainHooks = {
+    streams,
+    interactive: !flags.quiet && Boolean((streams.stdout as NodeJS.WriteStream).isTTY),
+    onSolver: (solver) => {
+      let asked = false;
+      onSigint = () => {
+        if (asked) process.exit(130);
+        asked = true;
+        streams.stderr.write('\nStopping after this iteration and writing a snapshot (Ctrl-C again to quit at once)\n');
+        solver.stop();
+      };
+      process.on('SIGINT', onSigint);
+    },
+  };
+  try {
+    const result = await train(flags, hooks);
+    streams.stdout.write(summary(result));
+    return 0;
+  } finally {
+    if (onSigint) process.off('SIGINT', onSigint);
+  }
+}
+
+function summary(result: TrainResult): string {
+  const accuracy = result.validation.accuracy;
+  const outcome = accuracy !== undefined ? `validation accuracy ${(accuracy * 100).toFixed(2)}%` : describeOutputs(result.validation);
+  const how = result.stopped ? `Stopped ${result.network} after ${result.iterations} iterations` : `Trained ${result.network} for ${result.epochs} epochs (${result.iterations} iterations)`;
+  return `${how} in ${result.seconds.toFixed(1)} s on ${result.device}: ${outcome}\n` +
+    `Output: ${result.output} (log.jsonl, ${result.snapshots.length} snapshot(s), train_val/deploy/solver prototxt, labels.txt)\n`;
+}
