@@ -1,0 +1,109 @@
+// cuda_algorithms.cpp — entry points for `cudnet bench` on a GPU: every cuDNN convolution algorithm of one
+// shape with its time and workspace, and the TF32 switch that `--precision tf32` turns on.
+// Both run on the device's stream thread, where the CUDA context is current; the JS thread only waits on a Promise.
+#include <functional>
+
+#include "../../core/params.h"
+#include "../../cuda/cuda_backend.h"
+#include "../common.h"
+
+namespace cudnet::binding {
+namespace {
+
+// Runs `work` on the stream of device `name` off the JS thread, then resolves with the text it produced.
+class StreamTextWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<std::string(Backend&)>;
+  StreamTextWorker(Napi::Env env, std::string name, Work work)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), name_(std::move(name)),
+        work_(std::move(work)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      auto device = openDevice(name_);
+      std::string* text = &text_;
+      Work work = work_;
+      Backend* backend = &device->backend();
+      device->stream().enqueue([backend, text, work] { *text = work(*backend); },
+                               [] { return std::string("convolution algorithm timing"); });
+      StreamError error;
+      if (!device->stream().waitIdle(&error)) {
+        code_ = error.code;
+        SetError(error.message);
+      }
+    } catch (const Error& error) {
+      code_ = error.code();
+      SetError(error.what());
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Napi::String::New(Env(), text_)); }
+  void OnError(const Napi::Error& error) override {
+    deferred_.Reject(makeError(Env(), code_.empty() ? "NATIVE_ERROR" : code_, error.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string name_;
+  Work work_;
+  std::string text_;
+  std::string code_;
+};
+
+// Reads a Conv2dParams object (the fields of core/params.h; lib/bench has checked them) and sets the output size.
+Conv2dParams convolutionArg(const Napi::CallbackInfo& info, size_t index) {
+  Napi::Object object = objectArg(info, index, "params");
+  Conv2dParams p;
+  p.N = intField(object, "N"), p.C = intField(object, "C"), p.H = intField(object, "H"), p.W = intField(object, "W");
+  p.K = intField(object, "K"), p.kernelH = intField(object, "kernelH"), p.kernelW = intField(object, "kernelW");
+  p.padH = intField(object, "padH"), p.padW = intField(object, "padW");
+  p.strideH = intField(object, "strideH"), p.strideW = intField(object, "strideW");
+  p.dilationH = intField(object, "dilationH"), p.dilationW = intField(object, "dilationW");
+  p.group = intField(object, "group");
+  bool positive = p.N > 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.kernelH > 0 && p.kernelW > 0 &&
+                  p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0 && p.group > 0;
+  if (!positive || p.padH < 0 || p.padW < 0 || p.C % p.group != 0 || p.K % p.group != 0)
+    throw Error("INVALID_ARGUMENT", "convolution parameters out of range");
+  computeOutputShape(p);
+  if (p.outH <= 0 || p.outW <= 0) throw Error("SHAPE_MISMATCH", "convolution output would be empty");
+  return p;
+}
+
+std::string deviceArg(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsString()) throw Error("INVALID_ARGUMENT", "Expected a device name for device");
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+}  // namespace
+
+// convolutionAlgorithms(device, params) → Promise<string>: JSON of cuda::convolutionAlgorithmsJson (forward,
+// backwardData and backwardFilter lists, fastest first, with the workspace limit the choice respects).
+CUDNET_ENTRY(convolutionAlgorithms) {
+  std::string name = deviceArg(info, 0);
+  Conv2dParams p = convolutionArg(info, 1);
+  auto* worker = new StreamTextWorker(info.Env(), name,
+                                      [p](Backend& backend) { return cuda::convolutionAlgorithmsJson(backend, p); });
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// setCudaTf32(device, enabled) → Promise<string>: switches TF32 tensor-core math for convolutions and GEMM
+// on a GPU (ops queued before it keep the old mode); resolves with "tf32" or "fp32".
+CUDNET_ENTRY(setCudaTf32) {
+  std::string name = deviceArg(info, 0);
+  bool enabled = boolArg(info, 1, "enabled");
+  auto* worker = new StreamTextWorker(info.Env(), name, [enabled](Backend& backend) {
+    auto* cuda = dynamic_cast<cuda::CudaBackend*>(&backend);
+    if (cuda == nullptr) throw Error("INVALID_ARGUMENT", "TF32 is a CUDA mode; " + backend.name() + " has none");
+    cuda->setTf32(enabled);
+    return std::string(enabled ? "tf32" : "fp32");
+  });
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace cudnet::binding
