@@ -51,15 +51,21 @@ export interface TimeReport {
   iterationBackwardMs: number;
 }
 
-/** Random images (uniform [0, 1)) and labels cycling over the classes, for Data layers. */
+/** One batch of random images (uniform [0, 1)) and labels cycling over the classes, served at every forward. */
 class RandomSource implements BatchSource {
-  constructor(readonly batchShape: [number, number, number, number], private readonly classes: number) {}
-  async next(): Promise<{ data: Float32Array; labels: Float32Array }> {
-    const [N, C, H, W] = this.batchShape;
+  private readonly batch: { data: Float32Array; labels: Float32Array };
+
+  constructor(readonly batchShape: [number, number, number, number], classes: number) {
+    const [N, C, H, W] = batchShape;
     const data = new Float32Array(N * C * H * W);
     for (let i = 0; i < data.length; i++) data[i] = Math.random();
-    return { data, labels: Float32Array.from({ length: N }, (_, n) => n % this.classes) };
+    this.batch = { data, labels: Float32Array.from({ length: N }, (_, n) => n % classes) };
   }
+
+  async next(): Promise<{ data: Float32Array; labels: Float32Array }> {
+    return this.batch;
+  }
+
   async close(): Promise<void> {}
 }
 
