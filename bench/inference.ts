@@ -1,0 +1,133 @@
+// inference.ts — AlexNet (random weights) served through loadModel: images/s at batch 16 and single-image latency, with the machine printed.
+//
+//   node dist/bench/inference.js [--device cpu] [--rounds 10] [--repeats 30]
+//
+// Bars (CPU): >= 200 images/s at batch 16, <= 15 ms for one image. onnxruntime-node is the baseline
+// when it can be imported (it is not a dependency, so it is usually skipped with a note).
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { builtinModelPath } from '../lib/caffe/index.js';
+import { device as resolveDevice, type DeviceName } from '../lib/device.js';
+import { loadModel, type Model } from '../lib/inference/index.js';
+import { buildDeployNet } from '../lib/inference/net-factory.js';
+
+interface Spread {
+  median: number;
+  min: number;
+  p90: number;
+  max: number;
+}
+
+function spread(samples: number[]): Spread {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { median: at(0.5), min: sorted[0]!, p90: at(0.9), max: sorted[sorted.length - 1]! };
+}
+
+const format = (s: Spread, unit: string) =>
+  `median ${s.median.toFixed(2)} ${unit} (min ${s.min.toFixed(2)}, p90 ${s.p90.toFixed(2)}, max ${s.max.toFixed(2)})`;
+
+/** A seeded uniform generator for the random weights (mulberry32). */
+function uniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** AlexNet's deploy net with random weights (scaled by fan-in so activations stay finite), as .caffemodel bytes. */
+async function alexnetWeights(deploy: string, deviceName: DeviceName): Promise<Uint8Array> {
+  const net = buildDeployNet(deploy, resolveDevice(deviceName), 'alexnet_deploy.prototxt');
+  const random = uniform(1);
+  for (const blobs of net.params.values()) {
+    for (const blob of blobs) {
+      const fanIn = blob.shape.slice(1).reduce((a, b) => a * b, 1);
+      const bound = Math.sqrt(3 / fanIn);
+      blob.data.write(Float32Array.from({ length: blob.data.size }, () => (random() * 2 - 1) * bound));
+    }
+  }
+  const bytes = await net.toCaffemodel();
+  net.dispose();
+  return bytes;
+}
+
+/** Single-image latency: classify one preprocessed input at a time on a batch-1 model. */
+async function latency(model: Model, input: Float32Array, repeats: number): Promise<Spread> {
+  for (let i = 0; i < 3; i++) await model.classify(input);
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await model.classify(input);
+    samples.push(performance.now() - start);
+  }
+  return spread(samples);
+}
+
+/** Throughput: rounds of `batch` concurrent calls, each round one full batch; images/s per round. */
+async function throughput(model: Model, inputs: (Float32Array | Buffer)[], rounds: number): Promise<Spread> {
+  await Promise.all(inputs.map((input) => model.classify(input)));
+  const samples: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    await Promise.all(inputs.map((input) => model.classify(input)));
+    samples.push(inputs.length / ((performance.now() - start) / 1000));
+  }
+  return spread(samples);
+}
+
+async function randomJpeg(seed: number): Promise<Buffer> {
+  const random = uniform(seed);
+  const pixels = Buffer.alloc(256 * 256 * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.floor(random() * 256);
+  return sharp(pixels, { raw: { width: 256, height: 256, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+}
+
+async function onnxBaseline(): Promise<string> {
+  try {
+    await import('onnxruntime-node' as string);
+    return 'onnxruntime-node is importable, but no AlexNet .onnx file is bundled to compare against: skipped';
+  } catch {
+    return 'onnxruntime-node is not installed (not a dependency): baseline skipped';
+  }
+}
+
+export async function run(args: string[] = []): Promise<void> {
+  const { values } = parseArgs({
+    args, options: {
+      device: { type: 'string', default: 'cpu' }, rounds: { type: 'string', default: '10' }, repeats: { type: 'string', default: '30' },
+    },
+  });
+  const deviceName = values.device as DeviceName;
+  const target = resolveDevice(deviceName);
+  console.log(`machine: ${os.cpus()[0]?.model} x ${os.cpus().length} threads, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}`);
+  console.log(`device: ${target.name} — ${target.description}`);
+  const deploy = await readFile(builtinModelPath('alexnet_deploy.prototxt'), 'utf8');
+  const weights = await alexnetWeights(deploy, deviceName);
+  const labels = Array.from({ length: 1000 }, (_, i) => `class ${i}`);
+  const source = { deploy: Buffer.from(deploy), weights, labels };
+
+  const batched = await loadModel(source, { device: target, batchSize: 16, maxWaitMs: 2 });
+  const random = uniform(2);
+  const inputs = Array.from({ length: 16 }, () => Float32Array.from({ length: 3 * 227 * 227 }, () => random() * 255 - 128));
+  const images = await Promise.all(Array.from({ length: 16 }, (_, i) => randomJpeg(10 + i)));
+  const rounds = Number(values.rounds);
+  const preprocessed = await throughput(batched, inputs, rounds);
+  console.log(`AlexNet batch 16, preprocessed inputs: ${format(preprocessed, 'images/s')}  [bar >= 200]`);
+  const fromJpeg = await throughput(batched, images, rounds);
+  console.log(`AlexNet batch 16, 256x256 JPEG bytes (decode + resize + mean on the way): ${format(fromJpeg, 'images/s')}`);
+  await batched.dispose();
+
+  const single = await loadModel(source, { device: target, batchSize: 1, maxWaitMs: 0 });
+  const oneImage = await latency(single, inputs[0]!, Number(values.repeats));
+  console.log(`AlexNet one image (batch 1): ${format(oneImage, 'ms')}  [bar <= 15 ms]`);
+  await single.dispose();
+  console.log(await onnxBaseline());
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await run(process.argv.slice(2));
