@@ -137,7 +137,7 @@ export abstract class Layer {
         : [undefined, 0];
       if (relation)
         throw new CudnetError('BLOB_COUNT',
-          `a ${this.type} layer takes ${relation} ${limit} ${what}${limit === 1 ? '' : 's'} but has ${actual}`);
+          `${this.type} takes ${relation} ${limit} ${what}${limit === 1 ? '' : 's'} but has ${actual}`);
     };
     check('bottom', bottoms, counts.exactBottoms, counts.minBottoms, counts.maxBottoms);
     check('top', tops, counts.exactTops, counts.minTops, counts.maxTops);

@@ -35,7 +35,7 @@ export class ConvolutionLayer extends Layer {
   protected override layerSetUp(bottoms: Blob[], tops: Blob[]): void {
     const param = this.convolution;
     if (tops.length !== bottoms.length)
-      throw this.fail('BLOB_COUNT', `a Convolution layer takes as many tops as bottoms (${bottoms.length}) but has ${tops.length}`);
+      throw this.fail('BLOB_COUNT', `Convolution takes as many tops as bottoms (${bottoms.length}) but has ${tops.length}`);
     if (param.num_output === undefined || param.num_output < 1)
       throw this.fail('INVALID_LAYER', 'convolution_param.num_output must be given (a positive integer)');
     if (param.axis !== 1) throw this.fail('INVALID_LAYER', `only axis 1 (NCHW) convolution is supported, not axis ${param.axis}`);

@@ -29,7 +29,8 @@ export class ScaleLayer extends Layer {
     this.axis = canonicalAxis(param?.axis ?? 1, shape.length, 'scale_param.axis');
     const numAxes = param?.num_axes ?? 1;
     if (numAxes < -1) throw this.fail('INVALID_LAYER', `num_axes must be -1 or more, not ${numAxes}`);
-    this.scaleAxes = numAxes === -1 ? shape.length - this.axis : numAxes;
+    // A scale given as a second bottom covers as many axes as it has; num_axes is for the learned one.
+    this.scaleAxes = bottoms.length === 2 ? bottoms[1].shape.length : numAxes === -1 ? shape.length - this.axis : numAxes;
     if (this.axis + this.scaleAxes > shape.length)
       throw this.fail('SHAPE_MISMATCH', `axis ${this.axis} with num_axes ${numAxes} runs past the bottom's ${shape.length} axes`);
     const scaleShape = shape.slice(this.axis, this.axis + this.scaleAxes);
