@@ -1,6 +1,7 @@
 // Finding and reading a model's files: a model folder (cudnet train output, DIGITS job or archive) or explicit paths/bytes.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { parseNetPrototxt, type LayerParameter, type NetParameter, type TransformationParameter } from '../caffe/index.js';
 import { inferenceError, messageOf } from './errors.js';
 import type { PreprocessingOptions } from './preprocessing.js';
 
@@ -20,8 +21,10 @@ export interface ModelFiles {
   mean?: NamedBytes;
   /** DIGITS' info.json (or cudnet's, with the same keys). */
   info?: { name: string; values: Record<string, unknown> };
-  /** train_val.prototxt: its TEST-phase data layer holds the transform parameters training used. */
-  trainVal?: NamedBytes;
+  /** transform_param of train_val.prototxt's TEST-phase data layer (what validation measured). */
+  transform?: { name: string; param: TransformationParameter };
+  /** The image size and resize mode of the dataset the mean came from (cudnet's dataset.json beside it). */
+  dataset?: { name: string; width: number; height: number; channels: number; resizeMode: string };
   preprocessing?: PreprocessingOptions;
 }
 
@@ -105,11 +108,41 @@ async function readModelFolder(folder: string): Promise<ModelFiles> {
   const labelsName = pick('labels file', LABELS_FILE);
   const labels = await readInFolder(folder, names, labelsName, 'the label names');
   files.labels = { name: path.join(folder, labelsName), labels: parseLabels(labels.bytes) };
-  if (names.includes(TRAIN_VAL_FILE)) files.trainVal = await readInFolder(folder, names, TRAIN_VAL_FILE, 'train_val');
+  if (names.includes(TRAIN_VAL_FILE)) files.transform = testTransform(await readInFolder(folder, names, TRAIN_VAL_FILE, 'train_val'));
   const meanName = pick('mean file', MEAN_FILE);
   const meanRequired = info?.values['mean file'] !== undefined && info.values['mean subtraction'] !== 'none';
   if (names.includes(meanName) || meanRequired) files.mean = await readInFolder(folder, names, meanName, 'the mean image');
+  else if (files.transform?.param.mean_file !== undefined) await readTrainingMean(folder, files);
   return files;
+}
+
+/** transform_param of the TEST-phase data layer (else the first data layer with one). */
+function testTransform(trainVal: NamedBytes): ModelFiles['transform'] {
+  let net: NetParameter;
+  try {
+    net = parseNetPrototxt(Buffer.from(trainVal.bytes).toString('utf8'), { file: trainVal.name });
+  } catch (error) {
+    throw inferenceError('MODEL_INVALID', messageOf(error), error);
+  }
+  const isTest = (layer: LayerParameter) =>
+    layer.include.some((rule) => rule.phase === 'TEST') || (layer.include.length === 0 && layer.phase === 'TEST');
+  const dataLayers = net.layer.filter((layer) => layer.transform_param !== undefined);
+  const param = (dataLayers.find(isTest) ?? dataLayers[0])?.transform_param;
+  return param === undefined ? undefined : { name: trainVal.name, param };
+}
+
+/**
+ * cudnet train leaves the mean in the dataset folder and names it in train_val.prototxt's
+ * mean_file; the dataset.json beside it gives the size and resize mode images were imported with.
+ */
+async function readTrainingMean(folder: string, files: ModelFiles): Promise<void> {
+  const meanFile = path.resolve(folder, files.transform!.param.mean_file!);
+  files.mean = { name: meanFile, bytes: await readRequired(meanFile, `the mean image named by ${files.transform!.name}:`) };
+  const manifestFile = path.join(path.dirname(meanFile), 'dataset.json');
+  const manifest = await readFile(manifestFile, 'utf8').then((text) => JSON.parse(text) as { image?: Record<string, unknown> }, () => undefined);
+  const image = manifest?.image;
+  if (image && typeof image.width === 'number' && typeof image.height === 'number' && typeof image.channels === 'number')
+    files.dataset = { name: manifestFile, width: image.width, height: image.height, channels: image.channels, resizeMode: String(image.resizeMode ?? 'squash') };
 }
 
 async function listFolder(folder: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 // What training did to an image before the net saw it (resize, crop, channels, mean, scale), read from the model's files, and its application.
-import { parseNetPrototxt, readBinaryproto, type LayerParameter, type NetParameter } from '../caffe/index.js';
+import { readBinaryproto, type CaffeBlob, type NetParameter } from '../caffe/index.js';
 import { decodeImageBytes, ImageError } from '../data/decode.js';
 import { createRandom } from '../data/random.js';
 import { resizeImage, RESIZE_MODES, type RawImage, type ResizeMode } from '../data/resize.js';
@@ -71,42 +71,28 @@ export function resolvePreprocessing(files: ModelFiles, deploy: NetParameter, in
   const sources: string[] = [`input ${channels}x${inputHeight}x${inputWidth} from ${files.deploy.name}`];
   const explicit = files.preprocessing ?? {};
   const info = files.info?.values ?? {};
-  const transform = testTransform(files);
-  const resize = resizeSize(files, explicit, info, transform?.crop_size ?? 0, input, sources);
-  const resizeMode = resizeModeOf(explicit.resizeMode ?? info['image resize mode'], files);
+  const transform = files.transform?.param;
+  const meanBlob = files.mean === undefined ? undefined : readMean(files);
+  const resize = resizeSize(files, explicit, info, transform?.crop_size ?? 0, meanBlob, input, sources);
+  const resizeMode = resizeModeOf(explicit.resizeMode ?? info['image resize mode'] ?? files.dataset?.resizeMode, files);
   const preprocessing: Preprocessing = {
     channels: channels as 1 | 3, resizeWidth: resize.width, resizeHeight: resize.height, resizeMode,
     cropLeft: Math.floor((resize.width - inputWidth) / 2), cropTop: Math.floor((resize.height - inputHeight) / 2),
     inputWidth, inputHeight, mean: 'none', scale: 1, sources,
   };
-  applyMean(preprocessing, files, explicit, info, transform?.mean_value ?? []);
+  applyMean(preprocessing, files, meanBlob, explicit, info, transform?.mean_value ?? []);
   preprocessing.scale = scaleOf(explicit, transform?.scale, deploy, input, sources);
   return preprocessing;
 }
 
-/** transform_param of train_val.prototxt's TEST-phase data layer (what validation measured). */
-function testTransform(files: ModelFiles): LayerParameter['transform_param'] {
-  if (files.trainVal === undefined) return undefined;
-  const text = Buffer.from(files.trainVal.bytes).toString('utf8');
-  let net: NetParameter;
-  try {
-    net = parseNetPrototxt(text, { file: files.trainVal.name });
-  } catch (error) {
-    throw inferenceError('MODEL_INVALID', messageOf(error), error);
-  }
-  const isTest = (layer: LayerParameter) =>
-    layer.include.some((rule) => rule.phase === 'TEST') || (layer.include.length === 0 && layer.phase === 'TEST');
-  const dataLayers = net.layer.filter((layer) => layer.transform_param !== undefined);
-  return (dataLayers.find(isTest) ?? dataLayers[0])?.transform_param;
-}
-
 /**
- * The size images were resized to: DIGITS' info.json "image dimensions" [H, W, C], else a crop
- * (train_val crop_size equal to the input) from an unknown larger size is refused, else the input size.
+ * The size images were resized to: explicit options, DIGITS' info.json "image dimensions" [H, W, C],
+ * the dataset.json beside the mean, else (when train_val crops) the mean image's size, since the mean
+ * is computed at the resize size; without a crop, the input size.
  */
 function resizeSize(
   files: ModelFiles, explicit: PreprocessingOptions, info: Record<string, unknown>, cropSize: number,
-  input: DeployInput, sources: string[],
+  meanBlob: CaffeBlob | undefined, input: DeployInput, sources: string[],
 ): { width: number; height: number } {
   const [, channels, inputHeight, inputWidth] = input.shape;
   if (explicit.resizeWidth !== undefined || explicit.resizeHeight !== undefined) {
@@ -121,7 +107,18 @@ function resizeSize(
     return checkResize(files, { width: width!, height: height! }, input, files.info!.name);
   }
   if (cropSize > 0 && (cropSize !== inputHeight || cropSize !== inputWidth))
-    throw inferenceError('MODEL_MISMATCH', `${files.trainVal!.name} crops to ${cropSize}x${cropSize} but ${files.deploy.name} input "${input.name}" is ${inputWidth}x${inputHeight}`);
+    throw inferenceError('MODEL_MISMATCH', `${files.transform!.name} crops to ${cropSize}x${cropSize} but ${files.deploy.name} input "${input.name}" is ${inputWidth}x${inputHeight}`);
+  if (files.dataset !== undefined) {
+    if (files.dataset.channels !== channels)
+      throw inferenceError('MODEL_MISMATCH', `${files.dataset.name} says images have ${files.dataset.channels} channel(s) but ${files.deploy.name} input "${input.name}" takes ${channels}`);
+    sources.push(`resize ${files.dataset.width}x${files.dataset.height} from ${files.dataset.name}`);
+    return checkResize(files, { width: files.dataset.width, height: files.dataset.height }, input, files.dataset.name);
+  }
+  if (cropSize > 0 && meanBlob !== undefined) {
+    const [height, width] = meanBlob.shape.slice(-2) as [number, number];
+    sources.push(`resize ${width}x${height}: the size of ${files.mean!.name}, cropped to ${cropSize} by ${files.transform!.name}`);
+    return checkResize(files, { width, height }, input, files.mean!.name);
+  }
   return { width: inputWidth, height: inputHeight };
 }
 
@@ -140,8 +137,8 @@ function resizeModeOf(value: unknown, files: ModelFiles): ResizeMode {
 
 /** Mean: explicit values or mode, else info.json "mean subtraction", else train_val mean_value, else the mean file if any. */
 function applyMean(
-  preprocessing: Preprocessing, files: ModelFiles, explicit: PreprocessingOptions, info: Record<string, unknown>,
-  transformValues: number[],
+  preprocessing: Preprocessing, files: ModelFiles, meanBlob: CaffeBlob | undefined, explicit: PreprocessingOptions,
+  info: Record<string, unknown>, transformValues: number[],
 ): void {
   const values = explicit.meanValues ?? (explicit.mean === undefined && info['mean subtraction'] === undefined ? transformValues : []);
   if (values.length > 0) {
@@ -150,14 +147,14 @@ function applyMean(
   }
   const mode = explicit.mean ?? (info['mean subtraction'] as MeanMode | undefined) ?? (files.mean ? 'image' : 'none');
   if (mode === 'none') return;
-  if (files.mean === undefined)
+  if (meanBlob === undefined)
     throw inferenceError('MODEL_FILE_MISSING', `mean subtraction '${mode}' needs a mean file (mean.binaryproto) but none was given`);
-  const meanImage = croppedMean(preprocessing, files);
-  if (mode === 'pixel') setMeanValues(preprocessing, channelMeans(meanImage, preprocessing), `pixel mean of ${files.mean.name}`);
+  const meanImage = croppedMean(preprocessing, files, meanBlob);
+  if (mode === 'pixel') setMeanValues(preprocessing, channelMeans(meanImage, preprocessing), `pixel mean of ${files.mean!.name}`);
   else {
     preprocessing.mean = 'image';
     preprocessing.meanImage = meanImage;
-    preprocessing.sources.push(`mean image from ${files.mean.name}`);
+    preprocessing.sources.push(`mean image from ${files.mean!.name}`);
   }
 }
 
@@ -173,14 +170,8 @@ function setMeanValues(preprocessing: Preprocessing, values: number[], source: s
  * The mean over the net's input window. A mean of the resize size is cropped at the image's crop
  * offsets (as Caffe's DataTransformer does); a mean of the input size is used as it is.
  */
-function croppedMean(preprocessing: Preprocessing, files: ModelFiles): Float32Array {
+function croppedMean(preprocessing: Preprocessing, files: ModelFiles, blob: CaffeBlob): Float32Array {
   const mean = files.mean!;
-  let blob;
-  try {
-    blob = readBinaryproto(mean.bytes, { file: mean.name });
-  } catch (error) {
-    throw inferenceError('MODEL_INVALID', messageOf(error), error);
-  }
   const shape = blob.shape.slice(-3);
   while (shape.length < 3) shape.unshift(1);
   const [channels, height, width] = shape as [number, number, number];
@@ -204,6 +195,14 @@ function cropPlanes(data: Float32Array, channels: number, width: number, height:
     }
   }
   return out;
+}
+
+function readMean(files: ModelFiles): CaffeBlob {
+  try {
+    return readBinaryproto(files.mean!.bytes, { file: files.mean!.name });
+  } catch (error) {
+    throw inferenceError('MODEL_INVALID', messageOf(error), error);
+  }
 }
 
 /** DIGITS' pixel mean: the spatial average of each channel of the mean image. */

@@ -60,3 +60,16 @@ layer { name: "val-data" type: "Data" top: "data" top: "label" include { phase: 
   const q = await resolveFolder(plain);
   t.match(q, { resizeWidth: INPUT, cropLeft: 0, mean: 'image', scale: 0.25 }, 'the TEST-phase transform_param counts');
 });
+
+t.test("cudnet train's folder: train_val names the dataset's mean; dataset.json beside it gives resize size and mode", async (t) => {
+  const dataset = await makeModelFolder({ info: null });
+  await writeFile(path.join(dataset, 'dataset.json'), JSON.stringify({ image: { width: RESIZE, height: RESIZE, channels: 3, resizeMode: 'crop' } }));
+  const run = await makeModelFolder({ info: null, omit: ['mean.binaryproto'] });
+  await writeFile(path.join(run, 'train_val.prototxt'), `
+layer { name: "val-data" type: "Data" top: "data" top: "label" include { phase: TEST }
+  transform_param { scale: 0.5 crop_size: ${INPUT} mean_file: "${path.join(dataset, 'mean.binaryproto')}" } data_param { source: "y" batch_size: 4 } }
+`);
+  const p = await resolveFolder(run);
+  t.match(p, { resizeWidth: RESIZE, resizeHeight: RESIZE, resizeMode: 'crop', cropLeft: 1, cropTop: 1, mean: 'image', scale: 0.5 });
+  t.match(p.sources.join('; '), /dataset\.json/);
+});
