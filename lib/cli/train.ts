@@ -1,5 +1,5 @@
 // train.ts — `cudnet train`: trains LeNet on MNIST by default (or a builtin/prototxt net on a dataset folder) with progress, validation, snapshots and a JSON-lines log.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printNetPrototxt, printSolverPrototxt } from '../caffe/index.js';
 import type { BatchSource } from '../data/index.js';
@@ -30,6 +30,8 @@ export const TRAIN_FLAGS: FlagSpecs = {
   seed: { type: 'integer', default: 1, min: 0, value: '<n>', description: 'seed of the weight fillers, dropout and shuffling' },
   device: { type: 'string', default: 'auto', value: 'auto|cpu|cuda|cuda:N', description: 'where to train' },
   output: { type: 'string', value: '<folder>', description: 'where snapshots, prototxt files and log.jsonl go (default ./runs/<timestamp>)' },
+  weights: { type: 'string', value: '<caffemodel>', description: 'start from these weights (matched by layer name), e.g. to fine-tune' },
+  resume: { type: 'string', value: '<solverstate>', description: 'continue a run from its snapshot (iteration, history and weights)' },
   'snapshot-epochs': { type: 'integer', default: 5, min: 0, value: '<n>', description: 'write a snapshot every n epochs (0: only at the end)' },
   quiet: { type: 'boolean', description: 'no progress bar, only the summary' },
 };
@@ -101,13 +103,28 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
       device, baseDir: output, sources: { '*': sources.train }, testSources: [{ '*': sources.val }],
       
     });
+    await startingPoint(solver, flags, progress);
     hooks.onSolver?.(solver);
     const result = await runSolver(solver, { log, progress, itersPerEpoch, epochs, started });
+    solver.dispose();
     return { ...result, output, network: network.name, device: device.name, epochs, seconds: (performance.now() - started) / 1000 };
   } finally {
     progress.stop();
     await log.close();
     await closeSources(sources.train, sources.val);
+  }
+}
+
+/** --weights loads a .caffemodel into the train net; --resume restores a whole solver state. */
+async function startingPoint(solver: Solver, flags: ParsedFlags, progress: TrainingProgress): Promise<void> {
+  if (flags.weights !== undefined) {
+    const loaded = solver.net.loadCaffemodel(await readFile(String(flags.weights)));
+    progress.line(`Weights of ${loaded.length} layer(s) loaded from ${String(flags.weights)}: ${loaded.join(', ')}`);
+  }
+  if (flags.resume !== undefined) {
+    await solver.restoreFromFile(String(flags.resume));
+    progress.line(`Resumed from ${String(flags.resume)} at iteration ${solver.iter}`);
+    progress.update({ iter: solver.iter });
   }
 }
 

@@ -87,6 +87,8 @@ export class Solver extends EventEmitter<SolverEvents> {
   private smoothed = 0;
   private stopRequested = false;
   private stoppedEarly = false;
+  /** Nets this solver built (and so disposes); nets passed in belong to the caller. */
+  private readonly ownedNets: NetLike[] = [];
 
   /** Builds a solver from prototxt text (errors name `options.file`). */
   static fromPrototxt(text: string, options: SolverOptions = {}): Solver {
@@ -108,7 +110,9 @@ export class Solver extends EventEmitter<SolverEvents> {
     this.baseDir = options.baseDir ?? process.cwd();
     this.snapshotPrefix = options.snapshotPrefix ?? this.parameter.snapshot_prefix ?? defaultPrefix(options.file);
     this.net = options.trainNet ?? buildTrainNet(this.parameter, this.netSources(options));
+    if (!options.trainNet) this.ownedNets.push(this.net);
     this.testNets = options.testNets ?? buildTestNets(this.parameter, this.net, this.netSources(options));
+    if (!options.testNets) this.ownedNets.push(...this.testNets);
     if (options.testNets && this.parameter.test_iter.length !== this.testNets.length && this.parameter.test_interval > 0)
       throw new CudnetError('INVALID_SOLVER', `test_iter must be given once per test net: ${this.testNets.length} test nets, ${this.parameter.test_iter.length} test_iter`);
     this.histories = this.createHistories();
@@ -324,9 +328,11 @@ export class Solver extends EventEmitter<SolverEvents> {
     await this.restore(await readFile(path), undefined, path);
   }
 
-  /** Frees the histories and the nets this solver built. */
+  /** Frees the histories and the nets this solver built (test nets first: they borrow the train net's weights). */
   dispose(): void {
     for (const history of this.histories) history.dispose();
+    for (const net of [...this.ownedNets].reverse()) net.dispose();
+    this.ownedNets.length = 0;
   }
 }
 
