@@ -2,7 +2,7 @@
 import t from 'tap';
 import { parseFlags, type FlagSpecs } from '../../lib/cli/args.js';
 import { runCli } from '../../lib/cli/main.js';
-import { captureStreams } from './capture.js';
+import { captureStreams } from './fixtures/capture.js';
 
 const SPECS: FlagSpecs = {
   epochs: { type: 'integer', default: 10, min: 1, description: 'epochs' },

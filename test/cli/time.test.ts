@@ -1,7 +1,7 @@
 // time.test.ts — `cudnet time --json`: every layer timed forward and backward, and the whole iteration beside the sum.
 import t from 'tap';
 import { runCli } from '../../lib/cli/main.js';
-import { captureStreams } from './capture.js';
+import { captureStreams } from './fixtures/capture.js';
 
 t.test('cudnet time --json reports per-layer and whole-iteration milliseconds', async (t) => {
   const streams = captureStreams();

@@ -7,7 +7,7 @@ import { parseNetPrototxt, parseSolverPrototxt } from '../../lib/caffe/index.js'
 import { parseFlags } from '../../lib/cli/args.js';
 import { runCli } from '../../lib/cli/main.js';
 import { train, TRAIN_FLAGS, validationBatchSize } from '../../lib/cli/train.js';
-import { captureStreams } from './capture.js';
+import { captureStreams } from './fixtures/capture.js';
 
 t.test('LeNet learns the digits: two epochs (250 iterations) reach well above chance', async (t) => {
   const output = await mkdtemp(join(tmpdir(), 'cudnet-train-'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Solver, type IterationEvent, type TestEvent } from '../../lib/solver/index.js';
 import type { SolverParameterInput } from '../../lib/caffe/index.js';
 import { assertClose } from '../helpers/index.js';
-import { FakeNet, type FakeParamSpec } from './fake-net.js';
+import { FakeNet, type FakeParamSpec } from './fixtures/fake-net.js';
 
 const SPECS: FakeParamSpec[] = [
   { name: 'weights', initial: [1, -2, 0.5], target: [0, 1, 2], lrMult: 1, decayMult: 1 },
