@@ -54,7 +54,7 @@ const ALEXNET_DEFAULTS = {
 /** Caffe's LeNet (examples/mnist/lenet_train_test.prototxt, or lenet.prototxt for deploy). */
 export function lenet(options: LenetOptions = {}): NetParameter {
   checkOptions('lenet', options, ['scale']);
-  const settings = { ...LENET_DEFAULTS, variant: 'train_val' as ModelVariant, input: 'data', ...options };
+  const settings = { ...LENET_DEFAULTS, variant: 'train_val' as ModelVariant, input: 'data' as 'data' | 'input', ...options };
   const xavier = { type: 'xavier' };
   const constant = { type: 'constant' };
   const learnable = [{ lr_mult: 1 }, { lr_mult: 2 }];
@@ -76,7 +76,7 @@ export function alexnet(options: AlexnetOptions = {}): NetParameter {
   checkOptions('alexnet', options, ['meanFile']);
   const deploy = options.variant === 'deploy';
   const settings = {
-    ...ALEXNET_DEFAULTS, variant: 'train_val' as ModelVariant, input: 'data',
+    ...ALEXNET_DEFAULTS, variant: 'train_val' as ModelVariant, input: 'data' as 'data' | 'input',
     ...(deploy ? { batchSize: ALEXNET_DEFAULTS.deployBatchSize } : {}), ...options,
   };
   const learnable = [{ lr_mult: 1, decay_mult: 1 }, { lr_mult: 2, decay_mult: 0 }];
