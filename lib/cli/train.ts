@@ -80,6 +80,7 @@ export function validationBatchSize(count: number): number {
 /** Trains as the flags say; returns what was done. Throws CudnetError on bad settings or divergence. */
 export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<TrainResult> {
   const started = performance.now();
+  const device = resolveDevice(String(flags.device) as DeviceName);
   const data: TrainingData = flags.dataset ? await datasetFolderData(resolve(String(flags.dataset))) : mnistData();
   const batchSize = Number(flags['batch-size']);
   const valBatchSize = validationBatchSize(data.valCount);
@@ -94,14 +95,12 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
   });
   await writeRunFiles(output, network, printSolverPrototxt(parameter), data.labels);
   const sources = await data.open(network.trainVal, batchSize, valBatchSize, seed);
-  const device = resolveDevice(String(flags.device) as DeviceName);
   const log = new RunLog(join(output, 'log.jsonl'));
   const progress = new TrainingProgress(hooks.streams.stdout, parameter.max_iter, epochs, hooks.interactive);
   progress.line(`Training ${network.name} on ${data.description}, ${device.name}: ${device.description}`);
   try {
     const solver = new Solver(parameter, {
       device, baseDir: output, sources: { '*': sources.train }, testSources: [{ '*': sources.val }],
-      
     });
     await startingPoint(solver, flags, progress);
     hooks.onSolver?.(solver);
