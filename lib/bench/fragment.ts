@@ -87,8 +87,10 @@ function readParameters(fragment: string, type: string, field: string): unknown 
     return parseMessagePrototxt(text, messageSchemaOf(field), messageNameOf(field), { file: SOURCE });
   } catch (error) {
     if (!(error instanceof PrototxtError)) throw error;
-    const known = fieldNames(messageSchemaOf(field));
-    throw fragmentError(fragment, `column ${error.column}: ${error.reason} (fields of ${field}: ${known.join(', ')})`);
+    // A misspelt field without a near miss gets the list of the message's fields.
+    const list = /unknown field/.test(error.reason) && !/did you mean/.test(error.reason)
+      ? ` (fields of ${field}: ${fieldNames(messageSchemaOf(field)).join(', ')})` : '';
+    throw fragmentError(fragment, `column ${error.column}: ${error.reason}${list}`);
   }
 }
 

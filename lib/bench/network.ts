@@ -18,6 +18,8 @@ export interface BenchNetwork {
   file: string;
   /** The batch size used when --batch-sizes is not given. */
   defaultBatchSize: number;
+  /** The input shapes of a --layer fragment, for its error messages ("16x96x27x27"). */
+  inputDescription?: string;
   /** The NetParameter with every input at `batchSize`. */
   build(batchSize: number): NetParameter;
 }
@@ -31,6 +33,9 @@ const BUILTIN: Record<string, { train: BuiltinModelName; deploy: BuiltinModelNam
 };
 
 export const DEFAULT_BATCH_SIZE = 16;
+
+/** The `file` of a network made from a --layer fragment. */
+export const FRAGMENT_SOURCE = '--layer';
 
 /**
  * A builtin network ("lenet", "alexnet") or a prototxt path. TRAIN uses train_val, TEST the deploy
@@ -92,7 +97,8 @@ function inputInsteadOfData(layer: LayerParameter, batchSize: number, imageShape
 export function networkFromFragment(fragment: string, inputShapes: readonly (readonly number[])[]): BenchNetwork {
   const layer = parseLayerFragment(fragment, inputShapes.length);
   return {
-    label: fragment, phase: 'TRAIN', file: '--layer', defaultBatchSize: inputShapes[0][0],
+    label: fragment, phase: 'TRAIN', file: FRAGMENT_SOURCE, defaultBatchSize: inputShapes[0][0],
+    inputDescription: inputShapes.map((shape) => shape.join('x')).join(', '),
     build: (batchSize) => NetParameterSchema.parse({
       name: `${layer.type} layer`, force_backward: true,
       layer: [

@@ -6,7 +6,8 @@ import { Net } from '../net/index.js';
 import { convolutionAlgorithms } from './algorithms.js';
 import { machineInfo } from './machine.js';
 import { measureNet } from './measure.js';
-import type { BenchNetwork } from './network.js';
+import { fragmentError } from './fragment.js';
+import { FRAGMENT_SOURCE, type BenchNetwork } from './network.js';
 import { measurePeak, type DevicePeak } from './peak.js';
 import { REPORT_FORMAT, runReport, type BenchReport, type BenchSettings, type Precision, type RunReport } from './report.js';
 
@@ -49,15 +50,24 @@ async function applyPrecision(device: Device, precision: Precision): Promise<Pre
   return precision;
 }
 
-/** Builds the net at one batch size on one device, times it, and disposes of it. */
-async function runOne(network: BenchNetwork, target: Device, batchSize: number, peak: DevicePeak, precision: Precision,
-  options: RunOptions): Promise<RunReport> {
-  const net = Net.fromParameter(network.build(batchSize), { phase: network.phase, device: target, seed: 1 });
+/** Builds the net at one batch size; a --layer fragment's build errors quote the fragment. */
+function buildNet(network: BenchNetwork, target: Device, batchSize: number): Net {
+  try {
+    return Net.fromParameter(network.build(batchSize), { phase: network.phase, device: target, seed: 1, file: network.file });
+  } catch (error) {
+    if (network.file !== FRAGMENT_SOURCE) throw error;
+    const reason = ((error as Error).message ?? String(error)).replace(/^layer '[^']*' \([^)]*\): /, '');
+    throw fragmentError(network.label, `${reason} (with input ${network.inputDescription ?? ''})`);
+  }
+}
+
+/** Times a built net and disposes of it. */
+async function runOne(net: Net, batchSize: number, peak: DevicePeak, precision: Precision, options: RunOptions): Promise<RunReport> {
   try {
     const measurement = await measureNet(net, { iterations: options.iterations, warmup: options.warmup });
-    const algorithms = options.algorithms ? await convolutionAlgorithms(net, target) : undefined;
+    const algorithms = options.algorithms ? await convolutionAlgorithms(net, net.device) : undefined;
     return runReport(measurement, {
-      device: target.name, deviceDescription: target.description, batchSize, precision, peak, algorithms,
+      device: net.device.name, deviceDescription: net.device.description, batchSize, precision, peak, algorithms,
     });
   } finally {
     net.dispose();
@@ -72,11 +82,13 @@ export async function runBenchmark(network: BenchNetwork, options: RunOptions): 
   for (const target of targets) {
     const precision = await applyPrecision(target, options.precision);
     try {
-      options.onProgress?.(`measuring the peaks of ${target.name}`);
-      const peak = await measurePeak(target, options.quickPeak);
+      let peak: DevicePeak | undefined;
       for (const batchSize of options.batchSizes) {
         options.onProgress?.(`${network.label} on ${target.name}, batch ${batchSize}`);
-        const run = await runOne(network, target, batchSize, peak, precision, options);
+        // Built before the peaks are measured, so a net that cannot be built fails at once.
+        const net = buildNet(network, target, batchSize);
+        peak ??= await measurePeak(target, options.quickPeak);
+        const run = await runOne(net, batchSize, peak, precision, options);
         runs.push(run);
         options.onRun?.(run);
       }
