@@ -2,21 +2,20 @@
 // to float32 tolerance (masks and integer outputs exactly). Without a usable GPU the whole file is
 // one skipped test that prints why.
 import t, { type Test } from 'tap';
-import { Tensor, cudaUnavailableReason, devices } from '../../lib/index.js';
+import { Tensor, cudaUnavailableReason, devices, type DeviceName, type Shape } from '../../lib/index.js';
 import * as ops from '../../lib/ops/index.js';
 import { assertClose, poison, randomArray, rng } from '../helpers/index.js';
 
-type Shape = number[];
 type Outputs = Record<string, Tensor>;
 const random = rng(7);
-const gpu = devices().find((name) => name.startsWith('cuda:'));
+const gpu = devices().find((name) => name.startsWith('cuda:')) as DeviceName | undefined;
 
 const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 const values = (shape: Shape, low = -1, high = 1) => randomArray(size(shape), random, low, high);
 /** A tensor on `device` holding `data`. */
-const on = (device: string, data: Float32Array, shape: Shape) => Tensor.from(data, shape, device);
+const on = (device: DeviceName, data: Float32Array, shape: Shape) => Tensor.from(data, shape, device);
 /** A NaN-filled tensor on `device`, so an element an op forgets to write fails. */
-const empty = (device: string, shape: Shape) => poison(Tensor.empty(shape, device));
+const empty = (device: DeviceName, shape: Shape) => poison(Tensor.empty(shape, device));
 
 /** Where both devices give NaN (Caffe's 0/0 for an AVE window beyond the input), they agree: use 0. */
 function sameNaNsAsZero(actual: Float32Array, expected: Float32Array): void {
@@ -26,11 +25,11 @@ function sameNaNsAsZero(actual: Float32Array, expected: Float32Array): void {
 }
 
 /** Runs `run` on the CPU and on the GPU and compares every output it returns. */
-async function agree(t: Test, name: string, run: (device: string) => Outputs | Promise<Outputs>,
+async function agree(t: Test, name: string, run: (device: DeviceName) => Outputs | Promise<Outputs>,
   tolerance = 1e-5, exact: string[] = []): Promise<void> {
   await t.test(name, async (t) => {
     const cpu = await run('cpu');
-    const cuda = await run(gpu as string);
+    const cuda = await run(gpu as DeviceName);
     for (const key of Object.keys(cpu)) {
       const expected = await cpu[key].data();
       const actual = await cuda[key].data();
@@ -100,7 +99,7 @@ async function dense(t: Test) {
 }
 
 async function convolution(t: Test) {
-  const cases: { name: string; x: Shape; w: Shape; options: ops.ConvOptions }[] = [
+  const cases: { name: string; x: number[]; w: number[]; options: ops.ConvOptions }[] = [
     { name: 'AlexNet conv1 (11x11 stride 4)', x: [4, 3, 51, 51], w: [16, 3, 11, 11], options: { stride: 4 } },
     { name: 'groups 2, pad 2', x: [3, 8, 13, 11], w: [12, 4, 5, 5], options: { pad: 2, group: 2 } },
     { name: 'rectangular kernel, stride and dilation', x: [2, 3, 17, 14], w: [5, 3, 3, 2],
@@ -124,7 +123,7 @@ async function convolution(t: Test) {
 }
 
 async function pooling(t: Test) {
-  const cases: { name: string; x: Shape; options: ops.PoolOptions }[] = [
+  const cases: { name: string; x: number[]; options: ops.PoolOptions }[] = [
     { name: 'AlexNet 3x3 stride 2 (ceil rule)', x: [2, 4, 13, 13], options: { kernel: 3, stride: 2 } },
     { name: '9x10 k3 s2 → 4x5', x: [1, 3, 9, 10], options: { kernel: 3, stride: 2 } },
     { name: 'padded, clipped last window', x: [2, 2, 3, 3], options: { kernel: 2, stride: 2, pad: 1 } },
@@ -142,7 +141,7 @@ async function pooling(t: Test) {
         const mask = method === 'MAX' ? empty(d, yShape) : null;
         const y = ops.poolForward(on(d, x, c.x), empty(d, yShape), mask, options);
         const dx = ops.poolBackward(on(d, x, c.x), on(d, dy, yShape), mask, empty(d, c.x), options);
-        return mask ? { y, mask, dx } : { y, dx };
+        return (mask ? { y, mask, dx } : { y, dx }) as Outputs;
       }, 1e-6, ['mask']);
     }
   }
@@ -223,7 +222,7 @@ async function solvers(t: Test) {
         ops.solverUpdate(weights, gradient, history1, history2, {
           type, learningRate: 0.01, momentum: 0.9, weightDecay: 5e-4, regularization, iteration: 3, delta: 1e-6,
         });
-        return history2 ? { weights, gradient, history1, history2 } : { weights, gradient, history1 };
+        return (history2 ? { weights, gradient, history1, history2 } : { weights, gradient, history1 }) as Outputs;
       }, 1e-5);
     }
   }
