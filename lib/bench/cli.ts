@@ -113,12 +113,13 @@ function compareCommand(argv: string[], output: BenchOutput): number {
   return 0;
 }
 
-/** `cudnet bench ...`: returns the exit code (0 done, 1 failed, 2 bad usage); prints errors rather than throwing. */
+/** `cudnet bench ...`: returns the exit code (0 done, 1 failed, 2 bad usage or layer fragment); prints errors rather than throwing. */
 export async function runBenchCli(argv: string[], output: BenchOutput = consoleOutput): Promise<number> {
   try {
     return argv[0] === 'compare' ? compareCommand(argv.slice(1), output) : await runCommand(argv, output);
   } catch (error) {
-    const usage = error instanceof UsageError || (error instanceof CudnetError && error.code === 'USAGE');
+    const usage = error instanceof UsageError ||
+      (error instanceof CudnetError && (error.code === 'USAGE' || error.code === 'INVALID_LAYER_FRAGMENT'));
     output.err(`cudnet bench: ${(error as Error).message ?? String(error)}`);
     if (usage) output.err('Run "cudnet bench --help" for the options.');
     return usage ? 2 : 1;

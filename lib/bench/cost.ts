@@ -26,15 +26,17 @@ export interface LayerCost {
 
 const FLOAT_BYTES = 4;
 
+/** Layers that compute and move nothing: Input's tops are written by the caller, Flatten's top is a view, Silence drops its bottoms. */
+const NO_WORK = new Set(['Input', 'Flatten', 'Silence']);
+
 /**
  * Element operations per element for layers without a matrix product, a coarse but stated count:
  * ReLU one compare-select, Dropout one multiply by the mask, Softmax max + exp + sum + divide,
- * Split one copy, Flatten nothing (a view), Power/Scale a multiply-add, Eltwise one per bottom,
+ * Split one copy, Power/Scale a multiply-add, Eltwise one per bottom,
  * Concat one copy. Pooling and LRN depend on their windows (see elementOperations).
  */
 const PER_ELEMENT: Record<string, number> = {
-  ReLU: 1, Dropout: 1, Softmax: 4, SoftmaxWithLoss: 4, Split: 1, Flatten: 0, Power: 2, Scale: 2, Concat: 1,
-  Accuracy: 1, Silence: 0,
+  ReLU: 1, Dropout: 1, Softmax: 4, SoftmaxWithLoss: 4, Split: 1, Power: 2, Scale: 2, Concat: 1, Accuracy: 1,
 };
 
 /**
@@ -45,6 +47,7 @@ const PER_ELEMENT: Record<string, number> = {
  * - the rest: element operations (see PER_ELEMENT, pooling and LRN below).
  */
 export function forwardFlops(layer: LayerShapes): number {
+  if (NO_WORK.has(layer.type)) return 0;
   const top = layer.tops[0] ? shapeSize(layer.tops[0]) : 0;
   const weight = layer.params[0];
   if (layer.type === 'Convolution' && weight) return 2 * top * shapeSize(weight.slice(1));
@@ -58,7 +61,7 @@ export function forwardFlops(layer: LayerShapes): number {
  * Caffe) and one for the weight gradient (where parameters learn); the rest element operations.
  */
 export function backwardFlops(layer: LayerShapes): number {
-  if (!layer.backward) return 0;
+  if (!layer.backward || NO_WORK.has(layer.type)) return 0;
   if (layer.type === 'Convolution' || layer.type === 'InnerProduct') {
     const products = (layer.bottomDiffs.some(Boolean) ? 1 : 0) + (layer.paramDiffs ? 1 : 0);
     return products * forwardFlops(layer);
@@ -101,6 +104,7 @@ function poolingWindow(layer: LayerShapes): number {
  *   + parameters read + parameter diffs read and written (they accumulate, where computed).
  */
 export function bytesMoved(layer: LayerShapes): { forward: number; backward: number } {
+  if (NO_WORK.has(layer.type)) return { forward: 0, backward: 0 };
   const sizes = (shapes: Shape[]) => shapes.reduce((sum, shape) => sum + shapeSize(shape), 0);
   const bottoms = sizes(layer.bottoms), tops = sizes(layer.tops), params = sizes(layer.params);
   const forward = bottoms + tops + params;
