@@ -6,13 +6,14 @@ import { runDatasetCreateCli } from '../data/index.js';
 import { CudnetError, closestName } from '../errors.js';
 import type { CliStreams } from './streams.js';
 
-const COMMANDS = ['train', 'time', 'dataset'] as const;
+const COMMANDS = ['train', 'time', 'bench', 'dataset'] as const;
 
 export const MAIN_USAGE = `Usage: cudnet <command> [options]
 
 Commands:
   train            train a network (LeNet on MNIST with no options)
   time             time a network's layers, forward and backward (as caffe time)
+  bench            per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
   dataset create   import images into an LMDB dataset (as DIGITS)
 
 Run \`cudnet <command> --help\` for a command's options.`;
@@ -23,6 +24,13 @@ type Runner = (argv: readonly string[], streams: CliStreams) => Promise<number>;
 async function runnerFor(command: (typeof COMMANDS)[number]): Promise<Runner> {
   if (command === 'train') return (await import('./train.js')).runTrainCli;
   if (command === 'time') return (await import('./time.js')).runTimeCli;
+  if (command === 'bench') {
+    const { runBenchCli } = await import('../bench/cli.js');
+    return (argv, streams) => runBenchCli([...argv], {
+      out: (text) => streams.stdout.write(`${text}\n`),
+      err: (text) => streams.stderr.write(`${text}\n`),
+    });
+  }
   return (argv, streams) => runDatasetCreateCli(argv, streams);
 }
 
