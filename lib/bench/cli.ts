@@ -89,6 +89,8 @@ async function runCommand(argv: string[], output: BenchOutput): Promise<number> 
   const { flags, positionals, help } = parseFlags(argv, RUN_FLAGS);
   if (help) return void output.out(USAGE), 0;
   if (positionals.length > 0) throw new UsageError(`Unexpected argument ${JSON.stringify(positionals[0])}`);
+  if (!/^(cpu|cuda|cuda:\d+|all)$/.test(flags.device as string))
+    throw new UsageError(`Expected cpu, cuda:N or all for --device but received ${JSON.stringify(flags.device)}`);
   const network = chooseNetwork(flags);
   const batchSizes = typeof flags['batch-sizes'] === 'string' ? parseBatchSizes(flags['batch-sizes']) : [network.defaultBatchSize];
   const report = await runBenchmark(network, {

@@ -35,7 +35,7 @@ export function layerBarsSvg(run: RunReport): string {
     `${legend}${bars}</svg>`;
 }
 
-/** Images/s against batch size, one line per device (a log-free linear axis from 0). */
+/** Images/s against batch size, one line per device: the batch sizes evenly spaced, images/s linear from 0. */
 export function throughputSvg(report: BenchReport): string {
   const width = 560, height = 300, left = 60, right = 20, top = 20, bottom = 40;
   const batches = [...new Set(report.runs.map((run) => run.batchSize))].sort((a, b) => a - b);
@@ -57,7 +57,7 @@ export function throughputSvg(report: BenchReport): string {
     return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>` +
       points.map((run) => `<circle cx="${number(x(run.batchSize), 1)}" cy="${number(y(run.imagesPerSecond), 1)}" r="3.5" fill="${color}">` +
         `<title>${escapeHtml(device)}, batch ${run.batchSize}: ${number(run.imagesPerSecond, 1)} images/s</title></circle>`).join('') +
-      `<text x="${width - right - 4}" y="${top + 14 * (i + 1)}" font-size="11" text-anchor="end" fill="${color}">${escapeHtml(device)}</text>`;
+      `<text x="${left + 8}" y="${top + 14 * (i + 1)}" font-size="11" fill="${color}">${escapeHtml(device)}</text>`;
   }).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img">${axes}${lines}</svg>`;
 }

@@ -96,6 +96,9 @@ t.test('usage errors exit with 2 and say what is wrong', async (t) => {
   t.match(typo.err, 'Unknown option --iteration; did you mean --iterations?');
   const sizes = await run(['--network', 'lenet', '--batch-sizes', '1,x']);
   t.match(sizes.err, 'Expected positive integers separated by commas for --batch-sizes but received "1,x"');
+  const device = await run(['--network', 'lenet', '--device', 'gpu']);
+  t.equal(device.code, 2);
+  t.match(device.err, 'Expected cpu, cuda:N or all for --device but received "gpu"');
   const help = await run(['--help']);
   t.equal(help.code, 0);
   t.match(help.out, 'cudnet bench compare <a.json> <b.json>');
