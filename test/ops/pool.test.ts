@@ -70,6 +70,8 @@ const cases: Case[] = [
   { shape: [3, 2, 13, 11], kernel: [3, 2], stride: [2, 3], pad: [1, 1] },   // non-square everything
   { shape: [1, 4, 8, 7], kernel: [5, 5], stride: [1, 1], pad: [2, 2] },
   { shape: [2, 2, 12, 12], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },   // overlapping windows
+  { shape: [1, 2, 6, 41], kernel: [3, 3], stride: [1, 1], pad: [1, 1] },    // wide rows (8 outputs at once)
+  { shape: [2, 2, 9, 45], kernel: [3, 2], stride: [2, 2], pad: [0, 1] },    // wide rows, stride 2
 ];
 
 forEachDevice(t, async (t, dev) => {

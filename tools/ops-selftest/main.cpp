@@ -114,6 +114,8 @@ void checkPooling(CpuBackend& backend) {
       {2, 4, 55, 55, 3, 3, 2, 2, 0, 0},  // AlexNet pool1 shape (smaller batch)
       {1, 3, 7, 5, 5, 5, 1, 1, 2, 2},    // pad = 2 on every side
       {2, 2, 8, 8, 8, 8, 1, 1, 0, 0},    // global
+      {2, 3, 9, 40, 3, 3, 1, 1, 1, 1},   // wide rows: the 8-wide stride-1 path
+      {1, 2, 11, 45, 3, 2, 2, 2, 1, 1},  // wide rows: the 8-wide stride-2 path, padded
   };
   for (const Case& c : cases)
     for (PoolMethod method : {PoolMethod::Max, PoolMethod::Average})
@@ -446,6 +448,22 @@ void benchLrnNorm1(CpuBackend& backend) {
               5 * tensor / backward / 1e6, backwardCpu, both, 8 * tensor / both / 1e6, bothCpu);
 }
 
+// AlexNet's pool1 (16x96x55x55, MAX 3x3 stride 2) forward and backward.
+void benchPool1(CpuBackend& backend) {
+  PoolParams p;
+  p.N = 16, p.C = 96, p.H = p.W = 55, p.kernelH = p.kernelW = 3, p.strideH = p.strideW = 2;
+  computeOutputShape(p);
+  size_t inCount = static_cast<size_t>(p.N) * p.C * p.H * p.W, outCount = static_cast<size_t>(p.N) * p.C * p.outH * p.outW;
+  auto x = randomFloats(inCount), dy = randomFloats(outCount);
+  std::vector<float> y(outCount), mask(outCount), dx(inCount);
+  double forwardCpu, backwardCpu;
+  double forward = medianMilliseconds([&] { backend.poolForward(p, x.data(), y.data(), mask.data()); }, 21, &forwardCpu);
+  double backward = medianMilliseconds([&] { backend.poolBackward(p, dy.data(), mask.data(), dx.data()); }, 21,
+                                       &backwardCpu);
+  std::printf("MAX pool1 16x96x55x55 k3 s2 (%d threads), median wall ms [CPU ms]: forward %.2f [%.2f], "
+              "backward %.2f [%.2f]\n", backend.pool().size(), forward, forwardCpu, backward, backwardCpu);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -462,5 +480,6 @@ int main(int argc, char** argv) {
     std::printf("%d checks, %d failures\n", checks, failures);
   }
   benchLrnNorm1(backend);
+  benchPool1(backend);
   return failures == 0 ? 0 : 1;
 }

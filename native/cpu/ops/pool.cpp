@@ -13,6 +13,7 @@
 // AVE gives 0/0 = NaN.
 #include <algorithm>
 #include <cfloat>
+#include <immintrin.h>
 #include <cstring>
 #include <vector>
 
@@ -41,36 +42,112 @@ std::vector<Window> windowsAlong(int outSize, int kernel, int pad, int stride, i
   return windows;
 }
 
+// The windows of every output row and column, and the run of output columns [interiorBegin,
+// interiorEnd) whose windows lie wholly inside the image (no padding, no clipping): those take
+// the vectorised path.
 struct PlaneWindows {
   std::vector<Window> rows, columns;
+  int interiorBegin = 0, interiorEnd = 0;
 };
 
 PlaneWindows planeWindows(const PoolParams& p) {
-  return PlaneWindows{windowsAlong(p.outH, p.kernelH, p.padH, p.strideH, p.H),
-                      windowsAlong(p.outW, p.kernelW, p.padW, p.strideW, p.W)};
+  PlaneWindows windows{windowsAlong(p.outH, p.kernelH, p.padH, p.strideH, p.H),
+                       windowsAlong(p.outW, p.kernelW, p.padW, p.strideW, p.W)};
+  auto inside = [&](int pw) {
+    int start = pw * p.strideW - p.padW;
+    return start >= 0 && start + p.kernelW <= p.W;
+  };
+  int begin = 0;
+  while (begin < p.outW && !inside(begin)) ++begin;
+  int end = begin;
+  while (end < p.outW && inside(end)) ++end;
+  windows.interiorBegin = begin, windows.interiorEnd = end;
+  return windows;
+}
+
+// MAX over one output (ph, pw) with clipped windows, scanning in row-major order.
+inline void maxPoolOne(const PoolParams& p, const Window& rows, const Window& columns, const float* x, float* y,
+                       float* mask) {
+  float best = -FLT_MAX;
+  int bestIndex = -1;
+  for (int h = rows.begin; h < rows.end; ++h) {
+    const float* row = x + static_cast<size_t>(h) * p.W;
+    for (int w = columns.begin; w < columns.end; ++w) {
+      if (row[w] > best) {
+        best = row[w];
+        bestIndex = h * p.W + w;
+      }
+    }
+  }
+  *y = best;
+  if (mask) *mask = static_cast<float>(bestIndex);
+}
+
+// Loads the 8 cells cells[0], cells[kStride], ..., cells[7*kStride] (kStride 1 or 2; stride 2
+// reads 16 floats and keeps the even ones).
+template <int kStride>
+inline __m256 loadStrided(const float* cells) {
+  if constexpr (kStride == 1) {
+    return _mm256_loadu_ps(cells);
+  } else {
+    __m256 low = _mm256_loadu_ps(cells), high = _mm256_loadu_ps(cells + 8);
+    __m256 evens = _mm256_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0));  // c0 c2 c8 c10 | c4 c6 c12 c14
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+}
+
+// MAX of the 8 outputs first..first+7 of one output row, all windows inside the image: each
+// window cell, in row-major order, is compared with the running maxima (strict >, so the first
+// maximum keeps winning on ties, and NaN never wins, as the scalar loop).
+template <int kStride>
+void maxPoolEight(const PoolParams& p, const Window& rows, int first, const float* x, float* y, float* mask) {
+  const __m256i laneOffsets = _mm256_setr_epi32(0, kStride, 2 * kStride, 3 * kStride, 4 * kStride, 5 * kStride,
+                                                6 * kStride, 7 * kStride);
+  __m256 best = _mm256_set1_ps(-FLT_MAX);
+  __m256i bestIndex = _mm256_set1_epi32(-1);
+  for (int h = rows.begin; h < rows.end; ++h) {
+    for (int dw = 0; dw < p.kernelW; ++dw) {
+      const int column = first * kStride - p.padW + dw;
+      __m256 value = loadStrided<kStride>(x + static_cast<size_t>(h) * p.W + column);
+      __m256i index = _mm256_add_epi32(_mm256_set1_epi32(h * p.W + column), laneOffsets);
+      __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+      best = _mm256_blendv_ps(best, value, greater);
+      bestIndex = _mm256_blendv_epi8(bestIndex, index, _mm256_castps_si256(greater));
+    }
+  }
+  _mm256_storeu_ps(y + first, best);
+  if (mask) _mm256_storeu_ps(mask + first, _mm256_cvtepi32_ps(bestIndex));
+}
+
+// The interior outputs [begin, end) of one output row: 8 at a time where every cell the vector
+// loads lies inside the image row (strides 1 and 2), one at a time elsewhere.
+template <int kStride>
+int maxPoolInteriorEights(const PoolParams& p, const Window& rows, int begin, int end, const float* x, float* y,
+                          float* mask) {
+  const int readWidth = kStride == 1 ? 8 : 16;  // floats one load of 8 outputs touches
+  int first = begin;
+  while (first + 8 <= end && first * kStride - p.padW + p.kernelW - 1 + readWidth <= p.W) {
+    maxPoolEight<kStride>(p, rows, first, x, y, mask);
+    first += 8;
+  }
+  return first;
 }
 
 // MAX over one plane x: [H, W] -> y: [outH, outW], mask (may be null) holds the argmax index.
 void maxPoolPlane(const PoolParams& p, const PlaneWindows& windows, const float* x, float* y, float* mask) {
   for (int ph = 0; ph < p.outH; ++ph) {
     const Window& rows = windows.rows[ph];
-    for (int pw = 0; pw < p.outW; ++pw) {
-      const Window& columns = windows.columns[pw];
-      float best = -FLT_MAX;
-      int bestIndex = -1;
-      for (int h = rows.begin; h < rows.end; ++h) {
-        const float* row = x + static_cast<size_t>(h) * p.W;
-        for (int w = columns.begin; w < columns.end; ++w) {
-          if (row[w] > best) {
-            best = row[w];
-            bestIndex = h * p.W + w;
-          }
-        }
-      }
-      size_t out = static_cast<size_t>(ph) * p.outW + pw;
-      y[out] = best;
-      if (mask) mask[out] = static_cast<float>(bestIndex);
-    }
+    const size_t rowStart = static_cast<size_t>(ph) * p.outW;
+    float* yRow = y + rowStart;
+    float* maskRow = mask ? mask + rowStart : nullptr;
+    int pw = 0;
+    auto one = [&](int at) {
+      maxPoolOne(p, rows, windows.columns[at], x, yRow + at, maskRow ? maskRow + at : nullptr);
+    };
+    for (; pw < windows.interiorBegin; ++pw) one(pw);
+    if (p.strideW == 1) pw = maxPoolInteriorEights<1>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+    if (p.strideW == 2) pw = maxPoolInteriorEights<2>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+    for (; pw < p.outW; ++pw) one(pw);
   }
 }
 
