@@ -110,6 +110,7 @@ void checkPooling(CpuBackend& backend) {
       {1, 1, 3, 3, 2, 2, 2, 2, 1, 1},    // ceil gives 3, clipped to 2
       {2, 3, 9, 10, 3, 3, 2, 2, 0, 0},   // 4x5 (floor would be 4x4)
       {1, 2, 6, 7, 2, 2, 3, 3, 0, 0},    // windows beyond the input: -FLT_MAX / NaN
+      {1, 1, 9, 9, 2, 2, 5, 5, 0, 0},    // a window starting 2 past the input: AVE extent negative (-0)
       {3, 5, 13, 11, 3, 2, 2, 3, 1, 1},  // non-square kernel, stride and pad
       {2, 4, 55, 55, 3, 3, 2, 2, 0, 0},  // AlexNet pool1 shape (smaller batch)
       {1, 3, 7, 5, 5, 5, 1, 1, 2, 2},    // pad = 2 on every side

@@ -10,12 +10,13 @@
 //        not the part hanging past H + pad; the sum covers the in-image cells only.
 // A window that starts beyond the input (possible when stride > kernel and pad = 0, where Caffe
 // does not clip the ceil'ed output) stays as Caffe leaves it: MAX gives -FLT_MAX with mask -1,
-// AVE gives 0/0 = NaN.
+// AVE divides an empty sum by Caffe's extent, which is then 0 (0/0 = NaN) or negative (-0).
 #include <algorithm>
 #include <cfloat>
-#include <immintrin.h>
 #include <cstring>
 #include <vector>
+
+#include <immintrin.h>
 
 #include "../../core/error.h"
 #include "../cpu_backend.h"
