@@ -34,9 +34,15 @@ function readKeys(database: ReturnType<typeof openRecords>): { bytes: Buffer; of
   return { bytes: Buffer.concat(keys), offsets };
 }
 
-/** Decodes an encoded (PNG/JPEG) record to planar C x H x W with colour in BGR, like the raw records. */
-async function decodeEncoded(data: Uint8Array): Promise<{ planar: Uint8Array; channels: number; height: number; width: number }> {
-  const { data: pixels, info } = await sharp(data).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+/**
+ * Decodes an encoded (PNG/JPEG) record to planar C x H x W with colour in BGR, like the raw records,
+ * with the database's channel count (Caffe decodes with is_color = channels == 3). sharp's raw output
+ * is sRGB unless told otherwise: a grey PNG would come back as three equal planes.
+ */
+async function decodeEncoded(data: Uint8Array, channels: number): Promise<{ planar: Uint8Array; channels: number; height: number; width: number }> {
+  const input = sharp(data);
+  const converted = channels === 1 ? input.toColourspace('b-w') : input.removeAlpha().toColourspace('srgb');
+  const { data: pixels, info } = await converted.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   const image = { pixels, width: info.width, height: info.height, channels: info.channels };
   return { planar: toPlanarBgr(image), channels: info.channels, height: info.height, width: info.width };
 }
@@ -66,7 +72,7 @@ function startWorker(init: WorkerInit): void {
       const datum = readDatumView(bytes);
       labels[i] = datum.label;
       if (datum.encoded) {
-        const decoded = await decodeEncoded(Uint8Array.from(datum.data));
+        const decoded = await decodeEncoded(Uint8Array.from(datum.data), spec.channels);
         checkShape(decoded.channels, decoded.height, decoded.width, record);
         transformImage(spec, decoded.planar, request.choices[i]!, data, i * itemSize);
       } else {

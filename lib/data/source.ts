@@ -49,8 +49,10 @@ async function describeDatabase(folder: string): Promise<{ count: number; channe
     if (count === 0 || first === undefined) throw new DatasetError('DATABASE_INVALID', `Database "${folder}" holds no records`);
     const datum = readDatumView(first.value);
     if (!datum.encoded) return { count, channels: datum.channels, height: datum.height, width: datum.width };
+    // Encoded records carry the decoded geometry as DIGITS writes it; the picture's header is the fallback.
+    if (datum.channels > 0 && datum.height > 0 && datum.width > 0) return { count, channels: datum.channels, height: datum.height, width: datum.width };
     const info = await sharp(Buffer.from(datum.data)).metadata();
-    return { count, channels: info.channels ?? 0, height: info.height ?? 0, width: info.width ?? 0 };
+    return { count, channels: Math.min(info.channels ?? 0, 3), height: info.height ?? 0, width: info.width ?? 0 };
   } finally {
     await database.close();
   }
