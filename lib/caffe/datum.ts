@@ -1,5 +1,6 @@
 // Caffe's Datum message (one LMDB record of an image dataset): encode, decode, and a zero-copy reader for the hot path.
-import protobuf from 'protobufjs';
+import { WireType } from './caffe-proto.js';
+import { WireWriter } from './wire.js';
 
 /*
  * The message as declared in BVLC Caffe 1.0, src/caffe/proto/caffe.proto (message Datum):
@@ -22,21 +23,9 @@ import protobuf from 'protobufjs';
  * file in `data` with `encoded = true`; the picture inside is ordinary RGB, and
  * channels/height/width describe the decoded image.
  */
-const DATUM_PROTO = `
-syntax = "proto2";
-package caffe;
-message Datum {
-  optional int32 channels = 1;
-  optional int32 height = 2;
-  optional int32 width = 3;
-  optional bytes data = 4;
-  optional int32 label = 5;
-  repeated float float_data = 6;
-  optional bool encoded = 7 [default = false];
-}
-`;
 
-const datumType = protobuf.parse(DATUM_PROTO, { keepCase: true }).root.lookupType('caffe.Datum');
+/** Field numbers of message Datum (above). */
+const DatumField = { channels: 1, height: 2, width: 3, data: 4, label: 5, floatData: 6, encoded: 7 } as const;
 
 /** One image record. `data` is C*H*W uint8 (raw) or the bytes of a PNG/JPEG file (encoded). */
 export interface Datum {
@@ -49,35 +38,25 @@ export interface Datum {
   encoded: boolean;
 }
 
-/** Serialises a Datum to Caffe's wire format. float_data and encoded are written only when used, as Caffe's tools do. */
+/**
+ * Serialises a Datum to Caffe's wire format. float_data (unpacked, as proto2 declares it) and
+ * encoded are written only when used, as Caffe's tools do.
+ */
 export function encodeDatum(datum: Partial<Datum> & Pick<Datum, 'channels' | 'height' | 'width' | 'label'>): Uint8Array {
-  const message: Record<string, unknown> = {
-    channels: datum.channels,
-    height: datum.height,
-    width: datum.width,
-    label: datum.label,
-  };
-  if (datum.data !== undefined) message.data = datum.data;
-  if (datum.floatData !== undefined && datum.floatData.length > 0) message.float_data = datum.floatData;
-  if (datum.encoded) message.encoded = true;
-  return datumType.encode(datumType.fromObject(message)).finish();
+  const writer = new WireWriter();
+  writer.integer(DatumField.channels, datum.channels).integer(DatumField.height, datum.height).integer(DatumField.width, datum.width);
+  if (datum.data !== undefined) writer.tag(DatumField.data, WireType.LENGTH_DELIMITED).writer.bytes(datum.data);
+  writer.integer(DatumField.label, datum.label);
+  for (const value of datum.floatData ?? []) writer.tag(DatumField.floatData, WireType.FIXED32).writer.float(value);
+  if (datum.encoded) writer.integer(DatumField.encoded, 1);
+  return writer.finish();
 }
 
-/** Parses a Datum from Caffe's wire format (any field may be absent; defaults as in caffe.proto). */
+/** Parses a Datum from Caffe's wire format (any field may be absent; defaults as in caffe.proto); `data` is copied. */
 export function decodeDatum(bytes: Uint8Array): Datum {
-  const message = datumType.decode(bytes) as unknown as {
-    channels?: number; height?: number; width?: number; data?: Uint8Array;
-    label?: number; float_data?: number[]; encoded?: boolean;
-  };
-  return {
-    channels: message.channels ?? 0,
-    height: message.height ?? 0,
-    width: message.width ?? 0,
-    data: message.data ?? new Uint8Array(0),
-    label: message.label ?? 0,
-    floatData: message.float_data ?? [],
-    encoded: message.encoded ?? false,
-  };
+  const floatData: number[] = [];
+  const view = scanDatum(bytes, floatData);
+  return { ...view, data: view.data.slice(), floatData };
 }
 
 /** The fields the Data layer needs, with `data` a view into the record's bytes (no copy). */
@@ -91,44 +70,52 @@ export interface DatumView {
 }
 
 /**
- * Reads a Datum without protobufjs and without copying `data`: the batch source reads
- * thousands of 200 KB records per second, and a generic decoder would copy each one.
- * Handles the wire types Datum uses (varint 0, length-delimited 2, fixed32 5) and skips
- * fixed64 (1) for unknown fields; float_data is not needed by image records and is skipped.
+ * Reads a Datum without copying `data`: the batch source reads thousands of 200 KB records
+ * per second, and a generic decoder would copy each one. Handles the wire types Datum uses
+ * (varint 0, length-delimited 2, fixed32 5) and skips fixed64 (1) for unknown fields;
+ * float_data is not needed by image records and is skipped.
  */
 export function readDatumView(bytes: Uint8Array): DatumView {
+  return scanDatum(bytes, undefined);
+}
+
+/** Walks the fields of a Datum; float_data values (packed or not) go to `floatData` when given. */
+function scanDatum(bytes: Uint8Array, floatData: number[] | undefined): DatumView {
   const view: DatumView = { channels: 0, height: 0, width: 0, label: 0, encoded: false, data: bytes.subarray(0, 0) };
   let position = 0;
+  // The low 32 bits of a varint, unsigned: lengths and tags fit, and an int32 is `| 0` of it
+  // (a negative int32 arrives as a 10-byte two's-complement varint whose high bits are dropped).
   const readVarint = (): number => {
-    let result = 0;
-    let multiplier = 1;
-    for (;;) {
+    let low = 0;
+    for (let shift = 0; ; shift += 7) {
       if (position >= bytes.length) throw new Error('Truncated Datum record');
       const byte = bytes[position++]!;
-      result += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) return result;
-      multiplier *= 128;
+      if (shift < 32) low |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return low >>> 0;
+      if (shift >= 63) throw new Error('Malformed varint in Datum record');
     }
   };
   while (position < bytes.length) {
     const tag = readVarint();
-    const field = Math.floor(tag / 8);
+    const field = tag >>> 3;
     const wireType = tag & 7;
     if (wireType === 0) {
       const value = readVarint();
-      // int32 fields: negative values arrive as 10-byte two's-complement varints.
-      const int32 = value > 0x7fffffff ? value - 2 ** 64 : value;
-      if (field === 1) view.channels = int32;
-      else if (field === 2) view.height = int32;
-      else if (field === 3) view.width = int32;
-      else if (field === 5) view.label = int32;
-      else if (field === 7) view.encoded = value !== 0;
+      const int32 = value | 0;
+      if (field === DatumField.channels) view.channels = int32;
+      else if (field === DatumField.height) view.height = int32;
+      else if (field === DatumField.width) view.width = int32;
+      else if (field === DatumField.label) view.label = int32;
+      else if (field === DatumField.encoded) view.encoded = value !== 0;
     } else if (wireType === 2) {
       const length = readVarint();
       if (position + length > bytes.length) throw new Error('Truncated Datum record');
-      if (field === 4) view.data = bytes.subarray(position, position + length);
+      if (field === DatumField.data) view.data = bytes.subarray(position, position + length);
+      else if (field === DatumField.floatData && floatData !== undefined) readFloats(bytes, position, length, floatData);
       position += length;
     } else if (wireType === 5) {
+      if (position + 4 > bytes.length) throw new Error('Truncated Datum record');
+      if (field === DatumField.floatData && floatData !== undefined) readFloats(bytes, position, 4, floatData);
       position += 4;
     } else if (wireType === 1) {
       position += 8;
@@ -137,4 +124,11 @@ export function readDatumView(bytes: Uint8Array): DatumView {
     }
   }
   return view;
+}
+
+/** Appends `length / 4` little-endian float32 values starting at `position`. */
+function readFloats(bytes: Uint8Array, position: number, length: number, into: number[]): void {
+  if (length % 4 !== 0) throw new Error(`Packed float_data of ${length} bytes is not a multiple of 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset + position, length);
+  for (let offset = 0; offset < length; offset += 4) into.push(view.getFloat32(offset, true));
 }

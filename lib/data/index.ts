@@ -12,4 +12,4 @@ export type { BatchSource } from './batch-source.js';
 export { LmdbBatchSource, type LmdbBatchSourceOptions } from './source.js';
 export { ArrayBatchSource, type ArrayBatchSourceOptions } from './array-source.js';
 export type { TransformParam, Phase } from './transform.js';
-export { readMeanBinaryproto, writeMeanBinaryproto, type MeanBlob } from './blob-proto.js';
+export { readMeanBinaryproto, writeMeanBinaryproto, type MeanBlob } from './mean.js';

@@ -1,6 +1,7 @@
 // The mean image of the training split, accumulated in float64 and saved as mean.binaryproto (CHW, BGR) and mean.png.
+import { readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { writeMeanBinaryproto } from './blob-proto.js';
+import { readBinaryproto, writeBinaryproto } from '../caffe/binary.js';
 import type { RawImage } from './resize.js';
 
 /** numpy's around(): round half to even, as DIGITS rounds the mean before storing it. */
@@ -35,8 +36,34 @@ export class MeanAccumulator {
   }
 }
 
+/** A C x H x W float image (the mean of a dataset, in the records' channel order). */
+export interface MeanBlob {
+  channels: number;
+  height: number;
+  width: number;
+  data: Float32Array;
+}
+
+/** Writes a mean as DIGITS does: a .binaryproto BlobProto with legacy num = 1, channels, height, width and float data. */
+export async function writeMeanBinaryproto(file: string, mean: MeanBlob): Promise<void> {
+  await writeFile(file, writeBinaryproto({ shape: [1, mean.channels, mean.height, mean.width], data: mean.data }));
+}
+
+/**
+ * Reads a .binaryproto holding one image: shape (1, C, H, W) or (C, H, W), given as the legacy
+ * num/channels/height/width or as `shape`, float or double data. Throws CaffeBinaryError for
+ * bytes that are no BlobProto, and Error for a blob that is not one image.
+ */
+export async function readMeanBinaryproto(file: string): Promise<MeanBlob> {
+  const blob = readBinaryproto(await readFile(file), { file });
+  const dims = blob.shape.length === 4 && blob.shape[0] === 1 ? blob.shape.slice(1) : blob.shape;
+  if (dims.length !== 3 || blob.data.length === 0) throw new Error(`expected one C x H x W image but the blob's shape is [${blob.shape.join(', ')}]`);
+  const [channels, height, width] = dims as [number, number, number];
+  return { channels, height, width, data: blob.data };
+}
+
 /** The rounded mean as a C x H x W float blob in the records' order (colour reversed to BGR). */
-export function meanBlobOf(mean: RawImage): { channels: number; height: number; width: number; data: Float32Array } {
+export function meanBlobOf(mean: RawImage): MeanBlob {
   const { pixels, width, height, channels } = mean;
   const planeSize = width * height;
   const data = new Float32Array(planeSize * channels);

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { readDatumView } from '../caffe/datum.js';
 import type { BatchSource } from './batch-source.js';
-import { readMeanBinaryproto } from './blob-proto.js';
+import { readMeanBinaryproto } from './mean.js';
 import { DatasetError } from './errors.js';
 import { EpochOrder } from './order.js';
 import { openRecords } from './store.js';

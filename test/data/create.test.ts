@@ -4,7 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import sharp from 'sharp';
 import { decodeDatum } from '../../lib/caffe/datum.js';
-import { readMeanBinaryproto } from '../../lib/data/blob-proto.js';
+import { readMeanBinaryproto } from '../../lib/data/mean.js';
 import { createDataset } from '../../lib/data/create.js';
 import { DatasetError } from '../../lib/data/errors.js';
 import { readDatasetManifest } from '../../lib/data/manifest.js';

@@ -1,8 +1,12 @@
 // Caffe wire formats of lib/data: Datum bytes against hand-encoded protobuf, BlobProto round trip, record keys.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
+import { writeBinaryproto } from '../../lib/caffe/binary.js';
 import { decodeDatum, encodeDatum, readDatumView } from '../../lib/caffe/datum.js';
-import { decodeMeanBlob, encodeMeanBlob } from '../../lib/data/blob-proto.js';
+import { readMeanBinaryproto, writeMeanBinaryproto } from '../../lib/data/mean.js';
 import { recordKey, toPlanarBgr } from '../../lib/data/records.js';
+import { tempFolder } from './helpers.js';
 
 t.test('Datum encodes fields 1-5 as caffe.proto numbers them', async (t) => {
   const bytes = encodeDatum({ channels: 1, height: 2, width: 3, data: Uint8Array.of(1, 2, 3, 4, 5, 6), label: 5 });
@@ -27,15 +31,33 @@ t.test('decodeDatum and readDatumView agree on every field', async (t) => {
 });
 
 t.test('BlobProto mean round trip, with legacy num/channels/height/width', async (t) => {
+  const folder = tempFolder(t);
+  const file = path.join(folder, 'mean.binaryproto');
   const data = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 0.5);
-  const bytes = encodeMeanBlob({ channels: 2, height: 3, width: 4, data });
-  const back = decodeMeanBlob(bytes);
+  await writeMeanBinaryproto(file, { channels: 2, height: 3, width: 4, data });
+  const back = await readMeanBinaryproto(file);
   t.same([back.channels, back.height, back.width], [2, 3, 4]);
   t.same(Array.from(back.data), Array.from(data));
   // num = 1 is field 1 (varint); data is field 5 packed (wire type 2 -> tag 0x2a) with 24 floats = 96 bytes.
-  const hex = Buffer.from(bytes).toString('hex');
-  t.ok(hex.includes('0801'), 'num = 1');
+  const hex = readFileSync(file).toString('hex');
+  t.ok(hex.startsWith('0801100218032004'), 'num = 1, channels = 2, height = 3, width = 4');
   t.ok(hex.includes('2a60'), 'packed data, 96 bytes');
+  writeFileSync(file, writeBinaryproto({ shape: [2, 1, 1, 1], data: Float32Array.of(1, 2) }));
+  await t.rejects(readMeanBinaryproto(file), /one C x H x W image/);
+  writeFileSync(file, 'name: "not a blob"\n');
+  await t.rejects(readMeanBinaryproto(file), { code: 'CAFFE_BINARY_CORRUPT' });
+});
+
+t.test('Datum: negative int32, unpacked and packed float_data, unknown fields skipped', async (t) => {
+  const bytes = encodeDatum({ channels: 1, height: 1, width: 3, label: -1, floatData: [0.25, 3, -7.5] });
+  // float_data is not [packed = true] in caffe.proto: one fixed32 field (tag 0x35) per value.
+  t.equal(Array.from(bytes).filter((byte) => byte === 0x35).length, 3);
+  t.same(decodeDatum(bytes).label, -1);
+  t.same(decodeDatum(bytes).floatData, [0.25, 3, -7.5]);
+  // A packed float_data (tag 0x32, 8 bytes) and an unknown fixed64 field 9 (tag 0x49).
+  const packed = Uint8Array.of(0x08, 1, 0x32, 8, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40, 0x49, 1, 2, 3, 4, 5, 6, 7, 8, 0x28, 4);
+  const datum = decodeDatum(packed);
+  t.same([datum.channels, datum.label, datum.floatData], [1, 4, [1, 2]]);
 });
 
 t.test('record keys and BGR planar layout', async (t) => {

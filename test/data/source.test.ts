@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { encodeDatum } from '../../lib/caffe/datum.js';
 import { ArrayBatchSource } from '../../lib/data/array-source.js';
-import { writeMeanBinaryproto } from '../../lib/data/blob-proto.js';
+import { writeMeanBinaryproto } from '../../lib/data/mean.js';
 import { loadMnistDigits, mnistSplit } from '../../lib/data/mnist.js';
 import { createRandom } from '../../lib/data/random.js';
 import { recordKey, encodeImageFile } from '../../lib/data/records.js';
