@@ -138,17 +138,22 @@ void checkPooling(CpuBackend& backend) {
 
 // ---- LRN -----------------------------------------------------------------------------------
 
-void checkLrnCase(CpuBackend& backend, const LrnParams& p) {
+// wideRange: every third channel is 100 times larger, so the window sums slide over values of
+// very different sizes (the case where a sliding float sum would drift).
+void checkLrnCase(CpuBackend& backend, const LrnParams& p, bool wideRange = false) {
   size_t count = static_cast<size_t>(p.N) * p.C * p.H * p.W;
   auto x = randomFloats(count, -3.f, 3.f);
+  const size_t plane = static_cast<size_t>(p.H) * p.W;
+  if (wideRange)
+    for (size_t i = 0; i < count; ++i) x[i] *= (i / plane) % 3 == 0 ? 30.f : 0.3f;
   auto y = poisoned(count), scale = poisoned(count), dx = poisoned(count);
   backend.lrnForward(p, x.data(), y.data(), scale.data());
   reference::Doubles yRef, scaleRef, dxRef;
   reference::lrnForward(p, toDoubles(x), yRef, scaleRef);
   char name[160];
-  std::snprintf(name, sizeof name, "LRN %s %dx%dx%dx%d n%d alpha %g beta %g k %g",
+  std::snprintf(name, sizeof name, "LRN %s %dx%dx%dx%d n%d alpha %g beta %g k %g%s",
                 p.region == LrnRegion::AcrossChannels ? "ACROSS" : "WITHIN", p.N, p.C, p.H, p.W, p.localSize, p.alpha,
-                p.beta, p.k);
+                p.beta, p.k, wideRange ? " (wide range)" : "");
   expectClose(y, yRef, 1e-5, std::string(name) + " forward");
   expectClose(scale, scaleRef, 1e-5, std::string(name) + " scale");
   auto dy = randomFloats(count);
@@ -198,6 +203,8 @@ void checkLrn(CpuBackend& backend) {
   }
   checkLrnCase(backend, lrnParams(2, 16, 55, 55, 5, 1e-4f, 0.75f, 1.f, LrnRegion::AcrossChannels));
   checkLrnCase(backend, lrnParams(1, 8, 2048 + 37, 1, 5, 1.f, 0.75f, 1.f, LrnRegion::AcrossChannels));  // many blocks
+  checkLrnCase(backend, lrnParams(2, 96, 9, 7, 5, 1.f, 0.75f, 1.f, LrnRegion::AcrossChannels), true);
+  checkLrnCase(backend, lrnParams(2, 96, 9, 7, 5, 1e-4f, 0.75f, 1.f, LrnRegion::AcrossChannels), true);
 }
 
 // ---- ReLU and dropout ----------------------------------------------------------------------

@@ -10,10 +10,11 @@
 //
 // The across-channel kernels are memory bound (AlexNet's norm1 is 16x96x55x55), so each task
 // takes one image and one block of at most kBlock positions and walks the channels in order:
-// the few channel rows a window needs stay in L1, every tensor is streamed from memory once,
-// and the per-channel work is a handful of contiguous loops over the block that g++ vectorises.
-// The window sums are recomputed from the rows (n fused multiply-adds per element) instead of
-// slid, so no rounding drift builds up along the channels. scale^-beta avoids pow() for the
+// the few channel rows a window needs stay in cache, every tensor is streamed from memory once,
+// and the per-channel work is a few contiguous loops over the block that g++ vectorises. The
+// window sums slide along the channels (add the entering row, subtract the leaving one, as
+// Caffe's CPU code does), so a channel costs the same whatever the window size; recomputing
+// them from all n rows made the backward pass twice as slow. scale^-beta avoids pow() for the
 // common exponents (0.75 = 1/sqrt(s*sqrt(s)), 0.5, 1).
 #include <algorithm>
 #include <cmath>
@@ -24,7 +25,7 @@
 namespace cudnet::cpu {
 namespace {
 
-// Positions per task: up to 16 KiB per channel row, so the n rows of a window stay in L2 (and a
+// Positions per task: up to 16 KiB per channel row, so the rows a window needs stay in L2 (and a
 // whole 55x55 plane is one block: long contiguous streams suit the hardware prefetchers).
 constexpr int kBlock = 4096;
 // At least this many tasks per thread when the batch is small, so every core gets work.
@@ -46,14 +47,6 @@ inline float inversePower(float s, float beta) {
   if constexpr (path == PowerPath::Half) return 1.f / std::sqrt(s);
   if constexpr (path == PowerPath::One) return 1.f / s;
   return std::pow(s, -beta);
-}
-
-// The channels [first, last] of the window centred on channel c, clipped to [0, C).
-struct ChannelWindow {
-  int first, last;
-};
-inline ChannelWindow channelWindow(int c, int half, int C) {
-  return ChannelWindow{std::max(c - half, 0), std::min(c + half, C - 1)};
 }
 
 // One task's slice of one image: positions [begin, begin + width) of every channel plane.
@@ -83,65 +76,72 @@ Slice sliceAt(const LrnParams& p, const SliceGrid& grid, size_t task) {
   return Slice{static_cast<size_t>(n) * p.C * plane, begin, std::min(grid.blockWidth, plane - begin)};
 }
 
-// sum[i] = sum over the window's channel rows of row[i]^2 (rows start at `base`, `plane` apart).
-inline void windowSumOfSquares(const float* base, size_t plane, ChannelWindow window, int width, float* sum) {
-  std::fill(sum, sum + width, 0.f);
-  for (int c = window.first; c <= window.last; ++c) {
-    const float* row = base + c * plane;
-    for (int i = 0; i < width; ++i) sum[i] += row[i] * row[i];
-  }
+// The window sums slide along the channels as in Caffe's lrn_layer.cpp: moving from channel c
+// to c+1 adds the row entering the window (c+1+half) and removes the one leaving it (c-half),
+// so each channel costs one pass over its block whatever the window size.
+
+// sum[i] += row[i]^2 (the row entering the window).
+inline void addSquares(const float* row, int width, double* sum) {
+  for (int i = 0; i < width; ++i) sum[i] += static_cast<double>(row[i]) * row[i];
 }
 
 template <PowerPath path>
 void acrossForwardSlice(const LrnParams& p, const Slice& slice, const float* x, float* y, float* scale) {
   const size_t plane = static_cast<size_t>(p.H) * p.W;
   const float alphaOverSize = p.alpha / static_cast<float>(p.localSize), k = p.k, beta = p.beta;
-  const int half = (p.localSize - 1) / 2;
+  const int half = (p.localSize - 1) / 2, width = slice.width;
   const float* xBase = x + slice.imageOffset + slice.begin;
-  float sum[kBlock];
+  double sum[kBlock];
+  std::fill(sum, sum + width, 0.0);
+  for (int c = 0; c < std::min(half, p.C); ++c) addSquares(xBase + c * plane, width, sum);
   for (int c = 0; c < p.C; ++c) {
-    windowSumOfSquares(xBase, plane, channelWindow(c, half, p.C), slice.width, sum);
+    if (c + half < p.C) addSquares(xBase + (c + half) * plane, width, sum);
+    const float* xRow = xBase + c * plane;
+    const float* leaving = c - half >= 0 ? xBase + (c - half) * plane : nullptr;
     size_t offset = slice.imageOffset + c * plane + slice.begin;
-    const float* xRow = x + offset;
     float* yRow = y + offset;
     float* scaleRow = scale + offset;
-    for (int i = 0; i < slice.width; ++i) {
-      float s = k + alphaOverSize * sum[i];
+    for (int i = 0; i < width; ++i) {
+      float s = k + alphaOverSize * static_cast<float>(sum[i]);
       scaleRow[i] = s;
       yRow[i] = xRow[i] * inversePower<path>(s, beta);
     }
+    if (leaving)
+      for (int i = 0; i < width; ++i) sum[i] -= static_cast<double>(leaving[i]) * leaving[i];
   }
 }
 
 // Keeps ratio = dy*y/scale for the channels of the current window in a ring of localSize rows,
-// each computed once when its channel enters the window.
+// each computed once when its channel enters the window (and added to the sliding sum then).
 template <PowerPath path>
 void acrossBackwardSlice(const LrnParams& p, const Slice& slice, const float* x, const float* y, const float* scale,
                          const float* dy, float* dx, float* ring) {
   const size_t plane = static_cast<size_t>(p.H) * p.W;
   const int half = (p.localSize - 1) / 2, size = p.localSize, width = slice.width;
   const float beta = p.beta, factor = 2.f * p.alpha * p.beta / static_cast<float>(p.localSize);
+  double sum[kBlock];
+  std::fill(sum, sum + width, 0.0);
   auto ratioRow = [&](int c) { return ring + static_cast<size_t>(c % size) * kBlock; };
-  auto computeRatio = [&](int c) {
+  auto enter = [&](int c) {
     size_t offset = slice.imageOffset + c * plane + slice.begin;
     float* ratio = ratioRow(c);
-    for (int i = 0; i < width; ++i) ratio[i] = dy[offset + i] * y[offset + i] / scale[offset + i];
-  };
-  for (int c = 0; c < std::min(half, p.C); ++c) computeRatio(c);
-  float sum[kBlock];
-  for (int c = 0; c < p.C; ++c) {
-    if (c + half < p.C) computeRatio(c + half);
-    ChannelWindow window = channelWindow(c, half, p.C);
-    std::fill(sum, sum + width, 0.f);
-    for (int j = window.first; j <= window.last; ++j) {
-      const float* ratio = ratioRow(j);
-      for (int i = 0; i < width; ++i) sum[i] += ratio[i];
+    for (int i = 0; i < width; ++i) {
+      ratio[i] = dy[offset + i] * y[offset + i] / scale[offset + i];
+      sum[i] += ratio[i];
     }
+  };
+  for (int c = 0; c < std::min(half, p.C); ++c) enter(c);
+  for (int c = 0; c < p.C; ++c) {
+    if (c + half < p.C) enter(c + half);
     size_t offset = slice.imageOffset + c * plane + slice.begin;
     const float *xRow = x + offset, *scaleRow = scale + offset, *dyRow = dy + offset;
     float* dxRow = dx + offset;
     for (int i = 0; i < width; ++i) {
-      dxRow[i] = dyRow[i] * inversePower<path>(scaleRow[i], beta) - factor * xRow[i] * sum[i];
+      dxRow[i] = dyRow[i] * inversePower<path>(scaleRow[i], beta) - factor * xRow[i] * static_cast<float>(sum[i]);
+    }
+    if (c - half >= 0) {
+      const float* leaving = ratioRow(c - half);
+      for (int i = 0; i < width; ++i) sum[i] -= leaving[i];
     }
   }
 }
