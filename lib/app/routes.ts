@@ -1,0 +1,146 @@
+// routes.ts — the JSON API: datasets, models, jobs (status, abort, resume, delete, clone), inference and downloads.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { devices, readDatasetManifest, models } from '../index.js';
+import { AppError, messageOf } from './errors.js';
+import { readJson, sendBytes, sendJson, validate } from './http.js';
+import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
+import { resolveInsideRoots } from './paths.js';
+import { DatasetForm, EvaluateForm, MnistForm, ModelForm } from './schemas.js';
+import type { AppContext } from './server.js';
+import { jobSummary, modelDetails } from './views.js';
+import { inferenceRoutes } from './routes-inference.js';
+import { galleryRoutes } from './routes-gallery.js';
+import { planTraining } from './training-setup.js';
+
+export interface RouteRequest {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  params: string[];
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  handle(request: RouteRequest): Promise<void>;
+}
+
+export const ID = '([0-9]{8}-[0-9]{6}-[0-9a-f]{4})';
+
+export function route(method: string, pattern: string, handle: Route['handle']): Route {
+  return { method, pattern: new RegExp(`^${pattern}$`), handle };
+}
+
+/** The job `id` of `type`, or 404. */
+export function jobOf(context: AppContext, id: string, type?: JobType): JobStatus {
+  const job = context.jobs.get(id);
+  if (type && job.type !== type) throw new AppError(404, `${type === 'model' ? 'Model' : 'Dataset'} ${id} does not exist`);
+  return job;
+}
+
+export function apiRoutes(context: AppContext): Route[] {
+  return [...jobRoutes(context), ...datasetRoutes(context), ...modelRoutes(context), ...inferenceRoutes(context), ...galleryRoutes(context)];
+}
+
+function jobRoutes(context: AppContext): Route[] {
+  const { jobs } = context;
+  return [
+    route('GET', '/api/info', async ({ response }) => sendJson(response, 200, {
+      version: await packageVersion(), jobsDir: jobs.jobsDir, dataRoots: context.dataRoots, devices: devices(), uploadLimit: context.uploadLimit,
+    })),
+    route('GET', '/api/jobs', async ({ response }) => sendJson(response, 200, {
+      datasets: jobs.list('dataset').map(jobSummary), models: jobs.list('model').map(jobSummary),
+    })),
+    route('GET', `/api/jobs/${ID}`, async ({ response, params }) => sendJson(response, 200, jobSummary(jobs.get(params[0]!)))),
+    route('GET', `/api/jobs/${ID}/log`, async ({ response, params }) => {
+      jobs.get(params[0]!);
+      const text = await readFile(path.join(jobs.folder(params[0]!), LOG_FILE), 'utf8').catch(() => '');
+      sendBytes(response, 'text/plain; charset=utf-8', Buffer.from(text));
+    }),
+    route('POST', `/api/jobs/${ID}/abort`, async ({ response, params }) => sendJson(response, 200, jobSummary(jobs.abort(params[0]!)))),
+    route('POST', `/api/jobs/${ID}/resume`, async ({ response, params }) => sendJson(response, 200, jobSummary(await jobs.resume(params[0]!)))),
+    route('DELETE', `/api/jobs/${ID}`, async ({ response, params }) => {
+      await jobs.delete(params[0]!);
+      await context.models.forget(jobs.folder(params[0]!));
+      sendJson(response, 200, { deleted: params[0] });
+    }),
+    route('GET', `/api/jobs/${ID}/clone`, async ({ response, params }) => {
+      const job = jobs.get(params[0]!);
+      sendJson(response, 200, { type: job.type, options: { ...job.options, name: `${job.name} (clone)` } });
+    }),
+  ];
+}
+
+function datasetRoutes(context: AppContext): Route[] {
+  const { jobs } = context;
+  return [
+    route('POST', '/api/datasets', async ({ request, response }) => {
+      const form = await readJson(request, DatasetForm);
+      const options = { ...form, folder: await resolveInsideRoots(form.folder, context.dataRoots, 'folder') };
+      if (form.valFolder) options.valFolder = await resolveInsideRoots(form.valFolder, context.dataRoots, 'valFolder');
+      if (form.testFolder) options.testFolder = await resolveInsideRoots(form.testFolder, context.dataRoots, 'testFolder');
+      sendJson(response, 201, jobSummary(await jobs.create('dataset', form.name, options)));
+    }),
+    route('POST', '/api/datasets/mnist', async ({ request, response }) => {
+      const form = await readJson(request, MnistForm);
+      sendJson(response, 201, jobSummary(await jobs.create('dataset', form.name, { ...form, mnist: true })));
+    }),
+    route('GET', `/api/datasets/${ID}`, async ({ response, params }) => {
+      const job = jobOf(context, params[0]!, 'dataset');
+      const folder = path.join(jobs.folder(job.id), 'dataset');
+      const manifest = job.state === 'DONE' ? await readDatasetManifest(folder).catch(() => undefined) : undefined;
+      const usedBy = jobs.list('model').filter((model) => model.parentId === job.id).map(jobSummary);
+      sendJson(response, 200, { ...jobSummary(job), options: job.options, manifest, usedBy });
+    }),
+  ];
+}
+
+function modelRoutes(context: AppContext): Route[] {
+  const { jobs } = context;
+  return [
+    route('POST', '/api/models', async ({ request, response }) => {
+      const form = await readJson(request, ModelForm);
+      const dataset = jobs.list('dataset').find((job) => job.id === form.datasetId);
+      if (!dataset) throw new AppError(400, `Dataset ${form.datasetId} does not exist`, 'datasetId');
+      if (dataset.state === 'ERROR' || dataset.state === 'ABORT') throw new AppError(409, `Dataset "${dataset.name}" ended ${dataset.state}`, 'datasetId');
+      if (dataset.state === 'DONE') await checkPlan(form, path.join(jobs.folder(dataset.id), 'dataset'));
+      sendJson(response, 201, jobSummary(await jobs.create('model', form.name, form, { parentId: dataset.id })));
+    }),
+    route('GET', `/api/models/${ID}`, async ({ response, params }) => {
+      const job = jobOf(context, params[0]!, 'model');
+      const evaluations = jobs.list('evaluate').filter((entry) => entry.parentId === job.id).map((entry) => ({ ...jobSummary(entry), options: entry.options, result: entry.result }));
+      sendJson(response, 200, { ...(await modelDetails(job, jobs.folder(job.id))), evaluations });
+    }),
+    route('POST', `/api/models/${ID}/evaluate`, async ({ request, response, params }) => {
+      const job = jobOf(context, params[0]!, 'model');
+      const form = await readJson(request, EvaluateForm);
+      sendJson(response, 202, jobSummary(await jobs.create('evaluate', `Classify many: ${job.name}`, form, { parentId: job.id })));
+    }),
+    route('GET', `/api/evaluations/${ID}`, async ({ response, params }) => {
+      const job = jobOf(context, params[0]!, 'evaluate');
+      sendJson(response, 200, { ...jobSummary(job), options: job.options, result: job.result });
+    }),
+    route('GET', '/api/networks/(lenet|alexnet)', async ({ response, params }) => {
+      sendBytes(response, 'text/plain; charset=utf-8', Buffer.from(models.prototxt(params[0] as 'lenet')));
+    }),
+  ];
+}
+
+/** Plans the training now, so that impossible settings (crop larger than the images, ...) are refused on the form. */
+async function checkPlan(form: z.infer<typeof ModelForm>, datasetFolder: string): Promise<void> {
+  try {
+    await planTraining(form, datasetFolder);
+  } catch (error) {
+    throw new AppError(400, messageOf(error), /crop/i.test(messageOf(error)) ? 'crop' : /custom/i.test(messageOf(error)) ? 'network' : undefined);
+  }
+}
+
+async function packageVersion(): Promise<string> {
+  const { packageRoot } = await import('./paths.js');
+  return (JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export { validate };

@@ -1,0 +1,69 @@
+// schemas.ts — the request bodies of the JSON API (zod), with DIGITS' form defaults.
+import { z } from 'zod';
+import { LR_POLICIES, SOLVER_TYPES } from '../index.js';
+
+const name = z.string().trim().min(1, 'a name is required').max(200);
+const positiveInteger = z.number().int().positive();
+const percent = z.number().min(0).max(100);
+
+/** New image-classification dataset from a server folder (one sub-folder per class). */
+export const DatasetForm = z.strictObject({
+  name,
+  folder: z.string().min(1, 'a folder is required'),
+  valFolder: z.string().min(1).optional(),
+  testFolder: z.string().min(1).optional(),
+  valPercent: percent.default(25),
+  testPercent: percent.default(0),
+  channels: z.union([z.literal(1), z.literal(3)]).default(3),
+  width: positiveInteger.max(4096).default(256),
+  height: positiveInteger.max(4096).default(256),
+  resizeMode: z.enum(['squash', 'crop', 'fill', 'half_crop']).default('squash'),
+  encoding: z.enum(['none', 'png', 'jpg']).default('png'),
+  minPerClass: positiveInteger.default(2),
+  maxPerClass: positiveInteger.optional(),
+}).refine((form) => form.valPercent + form.testPercent <= 100, { message: 'validation + test percent must be at most 100', path: ['testPercent'] })
+  .refine((form) => form.maxPerClass === undefined || form.maxPerClass >= form.minPerClass, { message: 'max per class must be at least min per class', path: ['maxPerClass'] });
+export type DatasetForm = z.infer<typeof DatasetForm>;
+
+export const MnistForm = z.strictObject({ name: name.default('MNIST') });
+
+/** New classification model, in DIGITS' terms: intervals in epochs, lr policy steps in % of training. */
+export const ModelForm = z.strictObject({
+  name,
+  datasetId: z.string().min(1, 'choose a dataset'),
+  network: z.enum(['lenet', 'alexnet', 'custom']).default('lenet'),
+  customNetwork: z.string().max(1 << 20).optional(),
+  epochs: positiveInteger.max(10000).default(30),
+  snapshotInterval: z.number().min(0).default(1),
+  valInterval: z.number().min(0).default(1),
+  batchSize: positiveInteger.max(4096).optional(),
+  baseLr: z.number().positive().default(0.01),
+  lrPolicy: z.enum(LR_POLICIES as unknown as [string, ...string[]]).default('step'),
+  /** step and sigmoid: where the rate changes, in % of training. */
+  lrStep: z.number().positive().max(100).default(33),
+  lrGamma: z.number().positive().optional(),
+  lrPower: z.number().positive().optional(),
+  /** multistep: comma-separated % of training. */
+  lrStepValues: z.string().regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'comma-separated percentages').default('50,85'),
+  solverType: z.enum(SOLVER_TYPES as unknown as [string, ...string[]]).default('SGD'),
+  crop: positiveInteger.optional(),
+  mean: z.enum(['none', 'image', 'pixel']).default('image'),
+  seed: z.number().int().min(0).optional(),
+  device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, 'auto, cpu, cuda or cuda:N').default('auto'),
+  /** Stops after this many iterations (quick trials and tests). */
+  maxIterations: positiveInteger.optional(),
+}).refine((form) => form.network !== 'custom' || (form.customNetwork ?? '').trim() !== '', { message: 'paste a network prototxt', path: ['customNetwork'] });
+export type ModelForm = z.infer<typeof ModelForm>;
+
+/** Classify many: the val (or test) split of the model's dataset, optionally the first N images. */
+export const EvaluateForm = z.strictObject({
+  snapshot: z.number().int().min(0).optional(),
+  split: z.enum(['val', 'test', 'train']).default('val'),
+  limit: positiveInteger.optional(),
+});
+
+/** Classify one image from a split of the dataset (instead of an upload). */
+export const ClassifyPickForm = z.strictObject({
+  split: z.enum(['val', 'test', 'train']).default('val'),
+  index: z.number().int().min(0),
+});

@@ -1,0 +1,174 @@
+// worker.ts — the child process that runs one job (dataset import, training, classify-many) off the server's event loop; it talks to the server over IPC.
+import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { caffe, createDataset, type DeviceName, createMnistDataset, loadModel, Solver, type IterationEvent, type TestEvent } from '../index.js';
+import { appendLog, readStatus, type JobStatus } from './job-files.js';
+import { SplitRecords } from './records.js';
+import { DatasetForm, EvaluateForm, ModelForm } from './schemas.js';
+import { openSources, planTraining } from './training-setup.js';
+import { modelSource } from './snapshots.js';
+import type { WorkerMessage } from './worker-protocol.js';
+
+const folder = process.argv[2]!;
+const jobsDir = path.dirname(folder);
+let abortRequested = false;
+let onAbort: () => void = () => undefined;
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+process.on('message', (message: { kind?: string }) => {
+  if (message?.kind !== 'abort') return;
+  abortRequested = true;
+  onAbort();
+});
+
+async function main(): Promise<void> {
+  const status = await readStatus(folder);
+  if (status.type === 'dataset') await importDataset(status);
+  else if (status.type === 'model') await trainModel(status);
+  else await evaluateModel(status);
+}
+
+/** Throttles progress messages to a few per second. */
+function progressSender(): (progress: number, eta?: number) => void {
+  let last = 0;
+  return (progress, eta) => {
+    const now = Date.now();
+    if (now - last < 250 && progress < 1) return;
+    last = now;
+    send({ kind: 'progress', progress, eta });
+  };
+}
+
+async function importDataset(status: JobStatus): Promise<void> {
+  const dest = path.join(folder, 'dataset');
+  const sendProgress = progressSender();
+  const hooks = {
+    onProgress: (event: { phase: string; done: number; total: number; etaSeconds: number }) => {
+      // The scan is quick; the split writes carry the time, so they fill the bar.
+      if (event.phase !== 'scan' && event.total > 0) sendProgress(event.done / event.total, event.etaSeconds);
+    },
+    onMessage: (message: string) => void appendLog(folder, message),
+  };
+  const report = status.options.mnist
+    ? await createMnistDataset(dest, {}, hooks)
+    : await createDataset(datasetOptions(DatasetForm.parse(status.options), dest), hooks);
+  const splits = Object.fromEntries(Object.entries(report.splits).map(([name, split]) => [name, { count: split!.count, perClass: split!.perClass }]));
+  send({ kind: 'result', result: { labels: report.labels, splits, skipped: report.skipped.length, image: report.manifest.image } });
+}
+
+function datasetOptions(form: DatasetForm, dest: string) {
+  const { name: _name, ...rest } = form;
+  return { ...rest, dest };
+}
+
+async function trainModel(status: JobStatus): Promise<void> {
+  const form = ModelForm.parse(status.options);
+  const datasetFolder = path.join(jobsDir, form.datasetId, 'dataset');
+  const plan = await planTraining(form, datasetFolder);
+  await writeModelFiles(plan, datasetFolder, form);
+  const sources = await openSources(plan, form.seed ?? 1);
+  const solver = new Solver(plan.solver, {
+    device: (status.device ?? 'auto') as DeviceName, baseDir: folder, sources: { '*': sources.train },
+    testSources: sources.val ? [{ '*': sources.val }] : [],
+  });
+  onAbort = () => solver.stop();
+  if (status.resumeFrom) {
+    await solver.restoreFromFile(path.join(folder, status.resumeFrom));
+    await appendLog(folder, `Resumed from ${status.resumeFrom} at iteration ${solver.iter}`);
+  }
+  const lastSnapshot = watchSolver(solver, plan.itersPerEpoch, plan.solver.max_iter);
+  if (abortRequested) solver.stop();
+  await solver.solve();
+  if (solver.stopped && lastSnapshot() !== solver.iter) await solver.snapshot();
+  solver.dispose();
+  await sources.train.close();
+  await sources.val?.close();
+  send({ kind: 'result', result: { iterations: solver.iter, stopped: solver.stopped } });
+}
+
+/** The files a trained model is used with: prototxt, labels and the dataset's mean beside the snapshots. */
+async function writeModelFiles(plan: Awaited<ReturnType<typeof planTraining>>, datasetFolder: string, form: ModelForm): Promise<void> {
+  await writeFile(path.join(folder, 'train_val.prototxt'), caffe.printNetPrototxt(plan.trainVal));
+  await writeFile(path.join(folder, 'deploy.prototxt'), caffe.printNetPrototxt(plan.deploy));
+  const { net_param: _net, ...solverFields } = plan.solver;
+  await writeFile(path.join(folder, 'solver.prototxt'), caffe.printSolverPrototxt(caffe.SolverParameterSchema.parse({ ...solverFields, net: 'train_val.prototxt' })));
+  await writeFile(path.join(folder, 'labels.txt'), `${plan.labels.join('\n')}\n`);
+  await copyFile(path.join(datasetFolder, 'mean.binaryproto'), path.join(folder, 'mean.binaryproto'));
+  const manifest = JSON.parse(await readFile(path.join(datasetFolder, 'dataset.json'), 'utf8')) as { image: Record<string, unknown> };
+  await writeFile(path.join(folder, 'plan.json'), JSON.stringify({
+    itersPerEpoch: plan.itersPerEpoch, maxIter: plan.solver.max_iter, batchSize: plan.batchSize, inputShape: plan.inputShape,
+    image: manifest.image, mean: form.mean, meanValues: plan.meanValues, scale: plan.trainVal.layer.find((layer) => layer.type === 'Data')?.transform_param?.scale ?? 1,
+  }, null, 2));
+}
+
+/** Turns solver events into metrics.jsonl lines and IPC messages; returns the iteration of the last snapshot. */
+function watchSolver(solver: Solver, itersPerEpoch: number, maxIter: number): () => number {
+  const metricsFile = path.join(folder, 'metrics.jsonl');
+  const sendProgress = progressSender();
+  const started = performance.now();
+  let lastSnapshot = -1;
+  const record = (metric: Record<string, unknown>) => {
+    void appendFile(metricsFile, `${JSON.stringify(metric)}\n`);
+    send({ kind: 'metric', metric });
+  };
+  let firstIter: number | undefined;
+  solver.on('iteration', (event: IterationEvent) => {
+    firstIter ??= event.iter;
+    const done = event.iter + 1;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = (done - firstIter) / Math.max(seconds, 1e-3);
+    sendProgress(done / maxIter, rate > 0 ? (maxIter - done) / rate : undefined);
+    if (event.display || done === maxIter) record({ type: 'train', epoch: done / itersPerEpoch, iter: done, loss: event.smoothedLoss, lr: event.lr });
+  });
+  solver.on('test', (event: TestEvent) => record({ type: 'val', epoch: event.iter / itersPerEpoch, iter: event.iter, ...event.outputs }));
+  solver.on('snapshot', (event) => {
+    lastSnapshot = event.iter;
+    send({ kind: 'snapshot', iter: event.iter });
+  });
+  return () => lastSnapshot;
+}
+
+/** Classify many: every image of a split through a snapshot, with top-1/top-5 accuracy, per-class accuracy and the confusion matrix. */
+async function evaluateModel(status: JobStatus): Promise<void> {
+  const form = EvaluateForm.parse(status.options);
+  const modelFolder = path.join(jobsDir, status.parentId!);
+  const modelStatus = await readStatus(modelFolder);
+  const datasetFolder = path.join(jobsDir, String(modelStatus.options.datasetId), 'dataset');
+  const model = await loadModel(await modelSource(modelFolder, form.snapshot), { batchSize: 16 });
+  const records = await SplitRecords.open(path.join(datasetFolder, `${form.split}_db`));
+  const entries = records.entries.slice(0, form.limit ?? records.entries.length);
+  const classes = model.labels.length;
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  let top5 = 0;
+  const sendProgress = progressSender();
+  const chunk = 64;
+  for (let start = 0; start < entries.length && !abortRequested; start += chunk) {
+    const slice = entries.slice(start, start + chunk);
+    const images = await Promise.all(slice.map((entry) => records.png(entry)));
+    const predictions = await model.classifyBatch(images, { topK: Math.min(5, classes) });
+    slice.forEach((entry, i) => {
+      confusion[entry.label]![predictions[i]![0]!.index]! += 1;
+      if (predictions[i]!.some((prediction) => prediction.index === entry.label)) top5 += 1;
+    });
+    sendProgress((start + slice.length) / entries.length);
+  }
+  await records.close();
+  await model.dispose();
+  const count = confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+  const correct = confusion.reduce((sum, row, label) => sum + row[label]!, 0);
+  const perClass = confusion.map((row, label) => ({ label: model.labels[label], count: row.reduce((a, b) => a + b, 0), accuracy: row[label]! / Math.max(1, row.reduce((a, b) => a + b, 0)) }));
+  send({ kind: 'result', result: { count, top1: correct / Math.max(1, count), top5: top5 / Math.max(1, count), perClass, confusion, labels: model.labels } });
+}
+
+main().then(
+  () => process.exit(abortRequested ? 3 : 0),
+  async (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    await appendLog(folder, `ERROR ${error instanceof Error ? error.stack : message}`).catch(() => undefined);
+    send({ kind: 'error', message });
+    process.exit(1);
+  },
+);
