@@ -77,7 +77,9 @@ function expectationOf(schema: z.ZodObject, path: PropertyKey[], issue: z.core.$
 export function parseOptions<S extends z.ZodObject>(op: string, schema: S, options: unknown): z.infer<S> {
   const result = schema.strict().safeParse(options ?? {});
   if (result.success) return result.data as z.infer<S>;
-  const issue = result.error.issues[0];
+  // A misspelled key also leaves its required field missing: name the misspelling first.
+  const issues = result.error.issues;
+  const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0];
   if (issue.code === 'unrecognized_keys') {
     const unknown = issue.keys[0];
     const suggestion = closestName(unknown, Object.keys(schema.shape));

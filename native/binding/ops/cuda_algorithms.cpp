@@ -107,3 +107,11 @@ CUDNET_ENTRY(setCudaTf32) {
 }
 
 }  // namespace cudnet::binding
+
+namespace cudnet::binding {
+
+// cudaDiagnostics() → JSON text: driver, cuDNN and cuBLAS versions and the paths each was loaded from
+// (or every path tried and why it failed). Safe to call on a machine without a GPU.
+CUDNET_ENTRY(cudaDiagnostics) { return Napi::String::New(info.Env(), cuda::diagnosticsJson()); }
+
+}  // namespace cudnet::binding
