@@ -164,6 +164,8 @@ forEachDevice(t, async (t, dev) => {
       'pool: x must be 4-D (N, C, H, W) but has shape 2x5x5');
     await assertThrowsCode(t, () => poolForward(x, y, mask, { kernel: 2, strid: 2 } as never), 'INVALID_ARGUMENT',
       "pool: unknown option 'strid'; did you mean 'stride'?");
+    await assertThrowsCode(t, () => poolForward(x, y, mask, { kernal: 2 } as never), 'INVALID_ARGUMENT',
+      "pool: unknown option 'kernal'; did you mean 'kernel'?");
     await assertThrowsCode(t, () => poolForward(x, y, mask, { kernel: 0 }), 'INVALID_ARGUMENT',
       'pool: Expected a positive integer or a [height, width] pair of them for kernel but received 0');
     await assertThrowsCode(t, () => poolForward(x, y, mask, { method: 'MIN' as never, kernel: 2 }), 'INVALID_ARGUMENT',
