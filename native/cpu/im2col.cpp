@@ -1,6 +1,8 @@
 // im2col.cpp — im2col and col2im (see im2col.h), one contiguous run of valid columns per output row.
 #include "im2col.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -63,28 +65,47 @@ void im2col(const float* image, int channels, const Conv2dParams& p, float* col)
   }
 }
 
-// One row of col (kernel tap (c, i, j)) over the output positions [first, first+count), one output row
+// Copies a short run of n floats (an output row: 8 to 55 values) as whole vectors, the last one
+// overlapping the one before; a memcpy call or an element loop costs more than the copy at these sizes.
+static inline void copyRun(const float* __restrict from, int n, float* __restrict to) {
+  if (n >= 8) {
+    for (int t = 0; t + 8 < n; t += 8) _mm256_storeu_ps(to + t, _mm256_loadu_ps(from + t));
+    _mm256_storeu_ps(to + n - 8, _mm256_loadu_ps(from + n - 8));
+  } else if (n >= 4) {
+    _mm_storeu_ps(to, _mm_loadu_ps(from));
+    _mm_storeu_ps(to + n - 4, _mm_loadu_ps(from + n - 4));
+  } else {
+    for (int t = 0; t < n; ++t) to[t] = from[t];
+  }
+}
+
+static inline void zeroRun(int n, float* to) {
+  for (int t = 0; t < n; ++t) to[t] = 0.f;
+}
+
+// One row of col (kernel tap (c, i, j)) over `count` output positions from (oh, ow) on, one output row
 // at a time: zeros where the tap falls in the padding, a (strided) copy of the input row elsewhere.
-// Plain loops rather than memcpy/fill calls: the runs are short (an output row of 13 to 55 values).
-static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, int first,
+static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, int oh, int ow,
                            int count, float* out) {
   const ValidRange valid = validColumns(columnOffset, p.strideW, p.W, p.outW);
-  int oh = first / p.outW, ow = first % p.outW;
+  const bool wholeRows = p.strideW == 1 && valid.begin == 0 && valid.end == p.outW;
   while (count > 0) {
     const int run = std::min(count, p.outW - ow);  // the rest of this output row
     const int ih = oh * p.strideH + rowOffset;
     if (ih < 0 || ih >= p.H) {
-      for (int t = 0; t < run; ++t) out[t] = 0.f;
+      zeroRun(run, out);
+    } else if (wholeRows) {  // the common case: every column of the row inside the image
+      copyRun(plane + ih * p.W + ow + columnOffset, run, out);
     } else {
       const float* source = plane + ih * p.W;
       const int begin = std::min(std::max(ow, valid.begin), ow + run) - ow;
       const int end = std::max(begin + ow, std::min(ow + run, valid.end)) - ow;
-      for (int t = 0; t < begin; ++t) out[t] = 0.f;
+      zeroRun(begin, out);
       if (p.strideW == 1)
-        for (int t = begin; t < end; ++t) out[t] = source[ow + t + columnOffset];
+        copyRun(source + ow + begin + columnOffset, end - begin, out + begin);
       else
         for (int t = begin; t < end; ++t) out[t] = source[(ow + t) * p.strideW + columnOffset];
-      for (int t = end; t < run; ++t) out[t] = 0.f;
+      zeroRun(run - end, out + end);
     }
     out += run, count -= run, ow = 0, ++oh;
   }
@@ -92,21 +113,25 @@ static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOff
 
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride) {
-  const int taps = p.kernelH * p.kernelW;
+  // The tap (c, i, j) of row rowBegin, then advanced row by row (no divisions in the loop).
+  const int taps = p.kernelH * p.kernelW, oh = columnBegin / p.outW, ow = columnBegin % p.outW;
+  int c = rowBegin / taps, i = rowBegin % taps / p.kernelW, j = rowBegin % p.kernelW;
   for (int r = 0; r < rows; ++r) {
-    int row = rowBegin + r, c = row / taps, i = row % taps / p.kernelW, j = row % p.kernelW;
     const float* plane = image + static_cast<size_t>(c) * p.H * p.W;
-    unfoldTapRange(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, columnBegin, columns, out + r * outStride);
+    unfoldTapRange(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, oh, ow, columns, out + r * outStride);
+    if (++j == p.kernelW) {
+      j = 0;
+      if (++i == p.kernelH) i = 0, ++c;
+    }
   }
 }
 
-void col2im(const float* col, int channels, const Conv2dParams& p, float* image) {
-  const size_t tapSize = static_cast<size_t>(p.outH) * p.outW;
+void col2im(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image) {
   std::fill(image, image + static_cast<size_t>(channels) * p.H * p.W, 0.f);
   for (int c = 0; c < channels; ++c) {
     float* plane = image + static_cast<size_t>(c) * p.H * p.W;
     for (int i = 0; i < p.kernelH; ++i)
-      for (int j = 0; j < p.kernelW; ++j, col += tapSize)
+      for (int j = 0; j < p.kernelW; ++j, col += ldcol)
         foldTap(col, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, plane);
   }
 }

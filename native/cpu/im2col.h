@@ -20,7 +20,11 @@ void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int ro
                  float* out, ptrdiff_t outStride);
 
 // The adjoint of im2col: image = sum of every col entry into the position it was read from.
-// image is overwritten (zeroed first), so overlapping windows add up.
-void col2im(const float* col, int channels, const Conv2dParams& p, float* image);
+// image is overwritten (zeroed first), so overlapping windows add up. Row r of col starts at
+// col + r*ldcol (ldcol >= outH*outW: one image's columns inside a wider matrix of several).
+void col2im(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image);
+inline void col2im(const float* col, int channels, const Conv2dParams& p, float* image) {
+  col2im(col, static_cast<ptrdiff_t>(p.outH) * p.outW, channels, p, image);
+}
 
 }  // namespace cudnet::cpu

@@ -93,6 +93,15 @@ void testConvolution(ThreadPool& pool) {
   testOne(pool, make(4, 3, 23, 19, 20, 11, 11, 0, 4, 1, 1));
   testOne(pool, make(2, 16, 13, 13, 24, 5, 5, 2, 1, 1, 2));
   testOne(pool, make(8, 4, 9, 9, 8, 3, 3, 0, 3, 1, 1));
+  // Small outputs lowered several images to a GEMM (LeNet's layers; uneven runs; a batch the threads
+  // do not split, so every GEMM is threaded), and large ones image by image.
+  testOne(pool, make(64, 20, 12, 12, 50, 5, 5, 0, 1, 1, 1));
+  testOne(pool, make(64, 1, 28, 28, 20, 5, 5, 0, 1, 1, 1));
+  testOne(pool, make(10, 4, 15, 15, 6, 3, 3, 1, 1, 1, 2));
+  testOne(pool, make(7, 5, 9, 8, 7, 3, 3, 1, 1, 1, 1));
+  testOne(pool, make(9, 6, 5, 5, 8, 1, 1, 0, 1, 1, 2));
+  testOne(pool, make(7, 3, 22, 22, 4, 3, 3, 0, 1, 1, 1));
+  testOne(pool, make(1, 2, 24, 23, 3, 3, 2, 1, 1, 1, 1));
   Conv2dParams rectangular = make(3, 6, 10, 12, 6, 2, 4, 0, 1, 1, 3);
   rectangular.padH = 1, rectangular.padW = 2, rectangular.strideH = 2, rectangular.strideW = 1;
   rectangular.dilationH = 1, rectangular.dilationW = 2;

@@ -1,6 +1,6 @@
 // main.cpp — standalone self-test and benchmark of the CPU GEMM and convolution against naive
 // double-precision references, and against OpenBLAS (dlopen'ed) where it is installed.
-// Usage: gemm-selftest [test|bench|all]
+// Usage: gemm-selftest [test|bench|all|tune [layer]]
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -145,7 +145,7 @@ void benchGemm(ThreadPool& pool) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "all";
   ThreadPool pool;
-  if (mode == "tune") tune();
+  if (mode == "tune") tune(argc > 2 ? argv[2] : nullptr);
   if (mode == "test" || mode == "all") {
     testGemm(pool);
     testConvolution(pool);

@@ -11,4 +11,4 @@ void check(const std::string& what, double error, double tolerance);
 double nowSeconds();
 void testConvolution(cudnet::cpu::ThreadPool& pool);
 void benchConvolution(cudnet::cpu::ThreadPool& pool);
-void tune();
+void tune(const char* only);

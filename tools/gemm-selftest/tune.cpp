@@ -1,9 +1,10 @@
 // tune.cpp — single-thread GEMM and convolution timings by thread CPU time (robust to other load on the
-// machine), for tuning the blocking and the micro-kernel shape: gemm-selftest tune
+// machine), for tuning the blocking and the micro-kernel shape: gemm-selftest tune [layer name part]
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "cpu/gemm/sgemm.h"
@@ -31,7 +32,7 @@ static double bestThreadSeconds(F run, int repeats) {
   return best;
 }
 
-void tune() {
+void tune(const char* only) {
   double peakFlops = 0;
   {
     double t0 = threadSeconds();
@@ -45,6 +46,7 @@ void tune() {
                           {"fc6/2", false, true, 128, 2048, 9216}, {"conv3 filter", false, true, 384, 2304, 169},
                           {"conv3 data", true, false, 2304, 169, 384}};
   for (auto& s : shapes) {
+    if (only) break;
     auto A = randomVector(size_t(s.M) * s.K), B = randomVector(size_t(s.K) * s.N);
     std::vector<float> C(size_t(s.M) * s.N);
     int lda = s.transA ? s.M : s.K, ldb = s.transB ? s.K : s.N;
@@ -54,23 +56,30 @@ void tune() {
     }, std::max(3, int(5e9 / flops)));
     std::printf("%-13s %5.1f GFLOP/s  %4.1f%% of one core\n", s.name, flops / seconds * 1e-9, flops / seconds / peakFlops * 100);
   }
+  // Each thread's share of a training batch: LeNet batch 64 and AlexNet batch 16 over 2 threads.
   ThreadPool single(1);
-  const int layers[][7] = {{96, 27, 256, 5, 2, 2, 0}, {256, 13, 384, 3, 1, 1, 0}, {384, 13, 384, 3, 1, 2, 0},
-                           {384, 13, 256, 3, 1, 2, 0}};
+  struct Layer { const char* name; int N, C, H, K, kernel, pad, stride, group; };
+  const Layer layers[] = {{"lenet conv1", 32, 1, 28, 20, 5, 0, 1, 1},     {"lenet conv2", 32, 20, 12, 50, 5, 0, 1, 1},
+                          {"alexnet conv1", 8, 3, 227, 96, 11, 0, 4, 1}, {"alexnet conv2", 8, 96, 27, 256, 5, 2, 1, 2},
+                          {"alexnet conv3", 8, 256, 13, 384, 3, 1, 1, 1}, {"alexnet conv4", 8, 384, 13, 384, 3, 1, 1, 2},
+                          {"alexnet conv5", 8, 384, 13, 256, 3, 1, 1, 2}};
   for (auto& l : layers) {
+    if (only && !std::strstr(l.name, only)) continue;
     cudnet::Conv2dParams p;
-    p.N = 2, p.C = l[0], p.H = p.W = l[1], p.K = l[2], p.kernelH = p.kernelW = l[3], p.padH = p.padW = l[4];
-    p.group = l[5];
+    p.N = l.N, p.C = l.C, p.H = p.W = l.H, p.K = l.K, p.kernelH = p.kernelW = l.kernel, p.padH = p.padW = l.pad;
+    p.strideH = p.strideW = l.stride, p.group = l.group;
     cudnet::computeOutputShape(p);
-    auto x = randomVector(size_t(p.N) * p.C * p.H * p.W), w = randomVector(size_t(p.K) * p.C / p.group * l[3] * l[3]);
+    auto x = randomVector(size_t(p.N) * p.C * p.H * p.W);
+    auto w = randomVector(size_t(p.K) * p.C / p.group * l.kernel * l.kernel), b = randomVector(p.K);
     auto dy = randomVector(size_t(p.N) * p.K * p.outH * p.outW);
     std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
-    double flops = 2.0 * p.N * p.K * p.outH * p.outW * (p.C / p.group) * l[3] * l[3];
-    double forward = bestThreadSeconds([&] { convolution::forward(single, p, x.data(), w.data(), nullptr, y.data()); }, 3);
-    double data = bestThreadSeconds([&] { convolution::backwardData(single, p, w.data(), dy.data(), dx.data()); }, 3);
-    double filter = bestThreadSeconds([&] { convolution::backwardFilter(single, p, x.data(), dy.data(), dw.data()); }, 3);
-    std::printf("conv C=%d %dx%d K=%d k%d g%d: forward %4.1f%%  data %4.1f%%  filter %4.1f%% of one core\n", p.C, p.H,
-                p.W, p.K, l[3], p.group, flops / forward / peakFlops * 100, flops / data / peakFlops * 100,
-                flops / filter / peakFlops * 100);
+    double flops = 2.0 * p.N * p.K * p.outH * p.outW * (p.C / p.group) * l.kernel * l.kernel;
+    int repeats = std::max(3, int(2e9 / flops));
+    double forward = bestThreadSeconds([&] { convolution::forward(single, p, x.data(), w.data(), b.data(), y.data()); }, repeats);
+    double data = bestThreadSeconds([&] { convolution::backwardData(single, p, w.data(), dy.data(), dx.data()); }, repeats);
+    double filter = bestThreadSeconds([&] { convolution::backwardFilter(single, p, x.data(), dy.data(), dw.data()); }, repeats);
+    std::printf("%-13s N=%-2d forward %6.3f ms %4.1f%%  data %6.3f ms %4.1f%%  filter %6.3f ms %4.1f%% of one core\n",
+                l.name, p.N, forward * 1e3, flops / forward / peakFlops * 100, data * 1e3, flops / data / peakFlops * 100,
+                filter * 1e3, flops / filter / peakFlops * 100);
   }
 }

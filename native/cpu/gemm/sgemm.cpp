@@ -222,4 +222,14 @@ void sgemmSerial(const PackedA& packed, const PanelSource& b, int N, float alpha
   gemmCore(packedOperand(packed), sourceOperand(b), packed.rows(), N, packed.depth(), alpha, beta, C, ldc);
 }
 
+void sgemm(ThreadPool& pool, bool transA, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+           const PanelSource& b, float beta, float* C, ptrdiff_t ldc) {
+  gemmThreaded(pool, matrixA(transA, A, lda), sourceOperand(b), M, N, K, alpha, beta, C, ldc);
+}
+
+void sgemm(ThreadPool& pool, const PackedA& packed, const PanelSource& b, int N, float alpha, float beta, float* C,
+           ptrdiff_t ldc) {
+  gemmThreaded(pool, packedOperand(packed), sourceOperand(b), packed.rows(), N, packed.depth(), alpha, beta, C, ldc);
+}
+
 }  // namespace cudnet::cpu::gemm

@@ -45,6 +45,11 @@ class PanelSource {
 void sgemmSerial(bool transA, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda, const PanelSource& b,
                  float beta, float* C, ptrdiff_t ldc);
 void sgemmSerial(const PackedA& a, const PanelSource& b, int N, float alpha, float beta, float* C, ptrdiff_t ldc);
+// The same over the pool: each thread packs its own columns of B.
+void sgemm(ThreadPool& pool, bool transA, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
+           const PanelSource& b, float beta, float* C, ptrdiff_t ldc);
+void sgemm(ThreadPool& pool, const PackedA& a, const PanelSource& b, int N, float alpha, float beta, float* C,
+           ptrdiff_t ldc);
 
 // C[M,N] = alpha * A * op(B) + beta * C with A prepacked (M = a.rows(), K = a.depth()).
 void sgemmSerial(const PackedA& a, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb, float beta,
