@@ -50,6 +50,8 @@ export interface WiringOptions {
 
 /** Re-raises an error from building layer `param` with the layer's name, type and place in the file. */
 export function layerError(error: unknown, param: LayerParameter, source?: LayerSource): CudnetError {
+  // The registry's message already names the layer and its place.
+  if (error instanceof CudnetError && error.code === 'UNKNOWN_LAYER_TYPE') return error;
   const code = (error as { code?: unknown })?.code;
   const message = error instanceof Error ? error.message : String(error);
   return new CudnetError(typeof code === 'string' ? code : 'INVALID_NET',
