@@ -18,6 +18,8 @@ export interface TrainingData {
   valCount: number;
   /** The mean image of a dataset folder (for nets whose Data layers subtract one). */
   meanFile?: string;
+  /** How the stored images were resized (squash, crop, fill, half_crop). */
+  resizeMode?: string;
   /** Opens the batch sources once the net's Data layers (their transform_param) are known. */
   open(network: NetParameter, batchSize: number, valBatchSize: number, seed: number): Promise<{ train: BatchSource; val: BatchSource }>;
 }
@@ -82,6 +84,7 @@ export async function datasetFolderData(folder: string): Promise<TrainingData> {
     trainCount: train.count,
     valCount: val.count,
     meanFile,
+    resizeMode: manifest.image.resizeMode,
     async open(network, batchSize, valBatchSize, seed) {
       const open = (db: string, phase: 'TRAIN' | 'TEST', size: number) => LmdbBatchSource.open({
         source: join(folder, db), batchSize: size, phase, transform: transformOf(dataLayerOf(network, phase)), shuffle: phase === 'TRAIN', seed,

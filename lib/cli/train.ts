@@ -1,5 +1,5 @@
 // train.ts — `cudnet train`: trains LeNet on MNIST by default (or a builtin/prototxt net on a dataset folder) with progress, validation, snapshots and a JSON-lines log.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printNetPrototxt, printSolverPrototxt } from '../caffe/index.js';
 import type { BatchSource } from '../data/index.js';
@@ -93,7 +93,7 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
     epochs, itersPerEpoch, valIterations: Math.ceil(data.valCount / valBatchSize),
     snapshotEpochs: Number(flags['snapshot-epochs']), snapshotPrefix: 'snapshot', seed,
   });
-  await writeRunFiles(output, network, printSolverPrototxt(parameter), data.labels);
+  await writeRunFiles(output, network, printSolverPrototxt(parameter), data);
   const sources = await data.open(network.trainVal, batchSize, valBatchSize, seed);
   const log = new RunLog(join(output, 'log.jsonl'));
   const progress = new TrainingProgress(hooks.streams.stdout, parameter.max_iter, epochs, hooks.interactive);
@@ -127,12 +127,36 @@ async function startingPoint(solver: Solver, flags: ParsedFlags, progress: Train
   }
 }
 
-async function writeRunFiles(output: string, network: NetworkChoice, solverText: string, labels: string[]): Promise<void> {
+async function writeRunFiles(output: string, network: NetworkChoice, solverText: string, data: TrainingData): Promise<void> {
   await mkdir(output, { recursive: true });
   await writeFile(join(output, 'train_val.prototxt'), printNetPrototxt(network.trainVal));
   await writeFile(join(output, 'deploy.prototxt'), printNetPrototxt(network.deploy));
   await writeFile(join(output, 'solver.prototxt'), solverText);
-  await writeFile(join(output, 'labels.txt'), `${labels.join('\n')}\n`);
+  await writeFile(join(output, 'labels.txt'), `${data.labels.join('\n')}\n`);
+  await writeModelInfo(output, network, data);
+}
+
+/**
+ * DIGITS' info.json (the keys its model archives use), and the mean image beside it, so the output
+ * folder is a self-contained model that loadModel() and DIGITS-style tools can serve.
+ */
+async function writeModelInfo(output: string, network: NetworkChoice, data: TrainingData): Promise<void> {
+  const [channels, height, width] = data.imageShape;
+  const subtractsMean = network.trainVal.layer.some((layer) => layer.transform_param?.mean_file !== undefined);
+  const info: Record<string, unknown> = {
+    'framework': 'cudnet',
+    'network': network.name,
+    'image dimensions': [height, width, channels],
+    'image resize mode': data.resizeMode ?? 'squash',
+    'mean subtraction': subtractsMean && data.meanFile ? 'image' : 'none',
+    'labels file': 'labels.txt',
+    'deploy file': 'deploy.prototxt',
+  };
+  if (subtractsMean && data.meanFile) {
+    await copyFile(data.meanFile, join(output, 'mean.binaryproto'));
+    info['mean file'] = 'mean.binaryproto';
+  }
+  await writeFile(join(output, 'info.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
 
 async function closeSources(...sources: BatchSource[]): Promise<void> {

@@ -19,7 +19,7 @@ t.test('LeNet learns the digits: two epochs (250 iterations) reach well above ch
   t.match(streams.out(), /Trained lenet for 2 epochs \(250 iterations\)/);
 
   t.same((await readdir(output)).sort(), [
-    'deploy.prototxt', 'labels.txt', 'log.jsonl', 'snapshot_iter_125.caffemodel', 'snapshot_iter_125.solverstate',
+    'deploy.prototxt', 'info.json', 'labels.txt', 'log.jsonl', 'snapshot_iter_125.caffemodel', 'snapshot_iter_125.solverstate',
     'snapshot_iter_250.caffemodel', 'snapshot_iter_250.solverstate', 'solver.prototxt', 'train_val.prototxt',
   ]);
   const solver = parseSolverPrototxt(await readFile(join(output, 'solver.prototxt'), 'utf8'));
@@ -28,6 +28,9 @@ t.test('LeNet learns the digits: two epochs (250 iterations) reach well above ch
   t.equal(deploy.layer.at(-1)!.type, 'Softmax');
   parseNetPrototxt(await readFile(join(output, 'train_val.prototxt'), 'utf8'));
   t.equal(await readFile(join(output, 'labels.txt'), 'utf8'), '0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n');
+  t.match(JSON.parse(await readFile(join(output, 'info.json'), 'utf8')), {
+    'image dimensions': [28, 28, 1], 'image resize mode': 'squash', 'mean subtraction': 'none', 'deploy file': 'deploy.prototxt',
+  }, 'info.json tells loadModel how images were prepared');
 
   const records = (await readFile(join(output, 'log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
   const trainRecord = records.find((record) => record.type === 'train');
