@@ -1,28 +1,37 @@
-// Worker thread of LmdbBatchSource: reads records of one split, decodes them and applies the transform, a batch at a time.
+// Worker thread of LmdbBatchSource: reads records of one split, decodes them and writes transformed batches into shared slots.
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { readDatumView } from '../caffe/datum.js';
 import { toPlanarBgr } from './records.js';
 import { openRecords } from './store.js';
-import { transformImage, type ItemChoice, type TransformSpec } from './transform.js';
+import { transformImage, unpackChoice, type TransformSpec } from './transform.js';
+
+/** One batch's shared memory (see createSlot in source.ts): N x C x H x W data, then N labels. */
+export interface BatchSlot {
+  buffer: SharedArrayBuffer;
+  data: Float32Array;
+  labels: Float32Array;
+}
 
 export interface WorkerInit {
   type: 'init';
   folder: string;
   spec: TransformSpec;
+  /** Every slot of the ring; a request names the one to write. */
+  slots: SharedArrayBuffer[];
 }
 
 export interface BatchRequest {
   type: 'batch';
   batchIndex: number;
+  slot: number;
   records: Uint32Array;
-  choices: ItemChoice[];
-  /** A consumed batch's buffers handed back for reuse (fresh 60 MB allocations cost more than the transform). */
-  recycled?: { data: Float32Array; labels: Float32Array };
+  /** packChoices() of the batch's random choices. */
+  choices: Int32Array;
 }
 
 export type WorkerReply =
-  | { type: 'batch'; batchIndex: number; data: Float32Array; labels: Float32Array }
+  | { type: 'batch'; batchIndex: number }
   | { type: 'error'; batchIndex: number; message: string };
 
 /** All keys of the database in order, packed in one buffer (a Buffer per key would cost ~100 bytes each). */
@@ -47,11 +56,19 @@ async function decodeEncoded(data: Uint8Array, channels: number): Promise<{ plan
   return { planar: toPlanarBgr(image), channels: info.channels, height: info.height, width: info.width };
 }
 
+/** Views of one slot's shared memory for a batch of `count` images of `itemSize` values. */
+function slotViews(buffer: SharedArrayBuffer, count: number, itemSize: number): { data: Float32Array; labels: Float32Array } {
+  const values = count * itemSize;
+  return { data: new Float32Array(buffer, 0, values), labels: new Float32Array(buffer, values * Float32Array.BYTES_PER_ELEMENT, count) };
+}
+
 function startWorker(init: WorkerInit): void {
   const database = openRecords(init.folder);
   const keys = readKeys(database);
   const spec = init.spec;
   const itemSize = spec.channels * (spec.cropSize || spec.height) * (spec.cropSize || spec.width);
+  const batchSize = init.slots[0]!.byteLength / Float32Array.BYTES_PER_ELEMENT / (itemSize + 1);
+  const slots = init.slots.map((buffer) => slotViews(buffer, batchSize, itemSize));
 
   const checkShape = (channels: number, height: number, width: number, record: number): void => {
     if (channels !== spec.channels || height !== spec.height || width !== spec.width) {
@@ -59,12 +76,10 @@ function startWorker(init: WorkerInit): void {
     }
   };
 
-  const buildBatch = async (request: BatchRequest): Promise<WorkerReply> => {
-    const count = request.records.length;
-    const reusable = request.recycled !== undefined && request.recycled.data.length === count * itemSize && request.recycled.labels.length === count;
-    const data = reusable ? request.recycled!.data : new Float32Array(count * itemSize);
-    const labels = reusable ? request.recycled!.labels : new Float32Array(count);
-    for (let i = 0; i < count; i++) {
+  /** Raw records are transformed in place from LMDB's bytes; encoded ones are decoded first. */
+  const buildBatch = async (request: BatchRequest): Promise<void> => {
+    const { data, labels } = slots[request.slot]!;
+    for (let i = 0; i < request.records.length; i++) {
       const record = request.records[i]!;
       const key = keys.bytes.subarray(keys.offsets[record]!, keys.offsets[record + 1]!);
       const bytes = database.getBinaryFast(key);
@@ -74,19 +89,18 @@ function startWorker(init: WorkerInit): void {
       if (datum.encoded) {
         const decoded = await decodeEncoded(Uint8Array.from(datum.data), spec.channels);
         checkShape(decoded.channels, decoded.height, decoded.width, record);
-        transformImage(spec, decoded.planar, request.choices[i]!, data, i * itemSize);
+        transformImage(spec, decoded.planar, unpackChoice(request.choices, i), data, i * itemSize);
       } else {
         checkShape(datum.channels, datum.height, datum.width, record);
-        transformImage(spec, datum.data, request.choices[i]!, data, i * itemSize);
+        transformImage(spec, datum.data, unpackChoice(request.choices, i), data, i * itemSize);
       }
     }
-    return { type: 'batch', batchIndex: request.batchIndex, data, labels };
   };
 
   parentPort!.on('message', (request: BatchRequest) => {
     buildBatch(request).then(
-      (reply) => parentPort!.postMessage(reply, reply.type === 'batch' ? [reply.data.buffer as ArrayBuffer, reply.labels.buffer as ArrayBuffer] : []),
-      (error: unknown) => parentPort!.postMessage({ type: 'error', batchIndex: request.batchIndex, message: error instanceof Error ? error.message : String(error) }),
+      () => parentPort!.postMessage({ type: 'batch', batchIndex: request.batchIndex } satisfies WorkerReply),
+      (error: unknown) => parentPort!.postMessage({ type: 'error', batchIndex: request.batchIndex, message: error instanceof Error ? error.message : String(error) } satisfies WorkerReply),
     );
   });
 }

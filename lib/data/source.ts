@@ -8,8 +8,8 @@ import { readMeanBinaryproto } from './mean.js';
 import { DatasetError } from './errors.js';
 import { EpochOrder } from './order.js';
 import { openRecords } from './store.js';
-import type { BatchRequest, WorkerInit, WorkerReply } from './source-worker.js';
-import { chooseItems, type Phase, type TransformParam, type TransformSpec } from './transform.js';
+import type { BatchRequest, BatchSlot, WorkerInit, WorkerReply } from './source-worker.js';
+import { chooseItems, packChoices, type Phase, type TransformParam, type TransformSpec } from './transform.js';
 
 export interface LmdbBatchSourceOptions {
   /** The split's LMDB folder (e.g. <dataset>/train_db). */
@@ -25,17 +25,19 @@ export interface LmdbBatchSourceOptions {
   /** Batches prepared ahead of the consumer (default: 2 per worker). */
   prefetch?: number;
   /**
-   * Reuse each batch's memory, as Caffe's prefetch queue does: the arrays returned by next()
-   * stay valid only until the following next() call, which hands them back to a worker
-   * (they are then detached and read as empty, never overwritten under the caller).
-   * Off by default; a Data layer that copies each batch out should turn it on.
+   * Hand out each batch in place, as Caffe's prefetch queue does: the arrays returned by next()
+   * are views of a shared slot that workers wrote into, valid only until the following next()
+   * call, which gives the slot back to be filled again. Off by default: next() then returns a
+   * copy the caller owns. A Data layer that copies each batch out should turn it on.
    */
   reuseBuffers?: boolean;
 }
 
+/** A batch being built: the slot it goes into and the promise of its completion. */
 interface Pending {
-  promise: Promise<{ data: Float32Array; labels: Float32Array }>;
-  resolve: (batch: { data: Float32Array; labels: Float32Array }) => void;
+  slot: number;
+  promise: Promise<void>;
+  resolve: () => void;
   reject: (error: Error) => void;
 }
 
@@ -91,27 +93,35 @@ async function buildSpec(param: TransformParam, phase: Phase, geometry: { channe
 /** The worker script beside this file (.ts when run from source by a TypeScript loader, .js once built). */
 const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './source-worker.ts' : './source-worker.js', import.meta.url);
 
+/**
+ * Batches are built by worker threads straight into a ring of SharedArrayBuffer slots (one
+ * batch each: data, then labels), so no batch is allocated, copied or transferred between
+ * threads. The main thread only plans batches (record order and random choices) and hands
+ * slots out and back.
+ */
 export class LmdbBatchSource implements BatchSource {
   readonly batchShape: [number, number, number, number];
   /** Records in the database. */
   readonly count: number;
   private readonly pending = new Map<number, Pending>();
+  private readonly freeSlots: number[];
   private nextBatch = 0;
   private requested = 0;
   private failure: Error | undefined;
   private closed = false;
-  private lastBatch: { data: Float32Array; labels: Float32Array } | undefined;
-  private readonly spare: { data: Float32Array; labels: Float32Array }[] = [];
+  /** The slot whose views the caller holds (reuseBuffers), given back on the following next(). */
+  private heldSlot: number | undefined;
 
   private constructor(
     private readonly options: Required<Omit<LmdbBatchSourceOptions, 'transform'>>,
     private readonly spec: TransformSpec,
     private readonly order: EpochOrder,
     private readonly workers: Worker[],
+    private readonly slots: BatchSlot[],
   ) {
-    const side = (size: number): number => (spec.cropSize > 0 ? spec.cropSize : size);
-    this.batchShape = [options.batchSize, spec.channels, side(spec.height), side(spec.width)];
+    this.batchShape = batchShapeOf(options.batchSize, spec);
     this.count = order.count;
+    this.freeSlots = slots.map((_, index) => index);
     workers.forEach((worker) => {
       worker.on('message', (reply: WorkerReply) => this.receive(reply));
       worker.on('error', (error: unknown) => this.fail(error as Error));
@@ -133,28 +143,39 @@ export class LmdbBatchSource implements BatchSource {
     const workerCount = options.workers ?? Math.min(4, Math.max(1, os.availableParallelism()));
     const resolved = {
       source: options.source, batchSize: options.batchSize, phase, shuffle: options.shuffle ?? false, seed: options.seed ?? 0,
-      workers: workerCount, prefetch: options.prefetch ?? 2 * workerCount, reuseBuffers: options.reuseBuffers ?? false,
+      workers: workerCount, prefetch: Math.max(1, options.prefetch ?? 2 * workerCount), reuseBuffers: options.reuseBuffers ?? false,
     };
-    const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorker(options.source, spec)));
-    return new LmdbBatchSource(resolved, spec, new EpochOrder(geometry.count, resolved.shuffle, resolved.seed), workers);
+    // One more slot than batches ahead when the caller holds one in place.
+    const slotCount = resolved.prefetch + (resolved.reuseBuffers ? 1 : 0);
+    const shape = batchShapeOf(resolved.batchSize, spec);
+    const slots = Array.from({ length: slotCount }, () => createSlot(shape));
+    const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorker(options.source, spec, slots)));
+    return new LmdbBatchSource(resolved, spec, new EpochOrder(geometry.count, resolved.shuffle, resolved.seed), workers, slots);
   }
 
   /** The next batch (data N x C x H x W, labels N); normally already built by a worker. */
   async next(): Promise<{ data: Float32Array; labels: Float32Array }> {
     if (this.closed) throw new DatasetError('SOURCE_CLOSED', 'Batch source is closed');
     if (this.failure !== undefined) throw this.failure;
-    if (this.options.reuseBuffers && this.lastBatch !== undefined) this.spare.push(this.lastBatch);
-    this.lastBatch = undefined;
+    if (this.heldSlot !== undefined) this.freeSlots.push(this.heldSlot);
+    this.heldSlot = undefined;
     const index = this.nextBatch++;
     const entry = this.pending.get(index)!;
     this.topUp();
     try {
-      const batch = await entry.promise;
-      this.lastBatch = batch;
-      return batch;
+      await entry.promise;
     } finally {
       this.pending.delete(index);
     }
+    const slot = this.slots[entry.slot]!;
+    if (this.options.reuseBuffers) {
+      this.heldSlot = entry.slot;
+      return { data: slot.data, labels: slot.labels };
+    }
+    const batch = { data: slot.data.slice(), labels: slot.labels.slice() };
+    this.freeSlots.push(entry.slot);
+    this.topUp();
+    return batch;
   }
 
   async close(): Promise<void> {
@@ -164,30 +185,31 @@ export class LmdbBatchSource implements BatchSource {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
-  /** Keeps `prefetch` batches requested ahead of the consumer, round-robin over the workers. */
+  /**
+   * Keeps up to `prefetch` batches requested ahead of the consumer, each in a free slot,
+   * round-robin over the workers (batch b always goes to worker b mod workers).
+   */
   private topUp(): void {
-    while (!this.closed && this.requested < this.nextBatch + this.options.prefetch) {
+    while (!this.closed && this.requested < this.nextBatch + this.options.prefetch && this.freeSlots.length > 0) {
       const batchIndex = this.requested++;
-      this.pending.set(batchIndex, deferred());
-      const request = this.plan(batchIndex);
-      request.recycled = this.spare.pop();
-      const transfer = request.recycled !== undefined ? [request.recycled.data.buffer as ArrayBuffer, request.recycled.labels.buffer as ArrayBuffer] : [];
-      this.workers[batchIndex % this.workers.length]!.postMessage(request, transfer);
+      const slot = this.freeSlots.shift()!;
+      this.pending.set(batchIndex, deferred(slot));
+      this.workers[batchIndex % this.workers.length]!.postMessage(this.plan(batchIndex, slot));
     }
   }
 
-  /** Which records and which random choices make batch `batchIndex`. */
-  private plan(batchIndex: number): BatchRequest {
+  /** Which records and which random choices make batch `batchIndex`, and the slot it is written to. */
+  private plan(batchIndex: number, slot: number): BatchRequest {
     const size = this.options.batchSize;
     const records = new Uint32Array(size);
     for (let i = 0; i < size; i++) records[i] = this.order.at(batchIndex * size + i);
-    return { type: 'batch', batchIndex, records, choices: chooseItems(this.spec, this.options.seed, batchIndex, size) };
+    return { type: 'batch', batchIndex, slot, records, choices: packChoices(chooseItems(this.spec, this.options.seed, batchIndex, size)) };
   }
 
   private receive(reply: WorkerReply): void {
     const entry = this.pending.get(reply.batchIndex);
     if (entry === undefined) return;
-    if (reply.type === 'batch') entry.resolve({ data: reply.data, labels: reply.labels });
+    if (reply.type === 'batch') entry.resolve();
     else entry.reject(new DatasetError('DATABASE_INVALID', `Reading ${this.options.source}: ${reply.message}`));
   }
 
@@ -197,15 +219,27 @@ export class LmdbBatchSource implements BatchSource {
   }
 }
 
-function deferred(): Pending {
+function batchShapeOf(batchSize: number, spec: TransformSpec): [number, number, number, number] {
+  const side = (size: number): number => (spec.cropSize > 0 ? spec.cropSize : size);
+  return [batchSize, spec.channels, side(spec.height), side(spec.width)];
+}
+
+/** A batch's shared memory: N x C x H x W floats, then N labels. */
+function createSlot(shape: [number, number, number, number]): BatchSlot {
+  const values = shape[0] * shape[1] * shape[2] * shape[3];
+  const buffer = new SharedArrayBuffer((values + shape[0]) * Float32Array.BYTES_PER_ELEMENT);
+  return { buffer, data: new Float32Array(buffer, 0, values), labels: new Float32Array(buffer, values * Float32Array.BYTES_PER_ELEMENT, shape[0]) };
+}
+
+function deferred(slot: number): Pending {
   let resolve!: Pending['resolve'];
   let reject!: Pending['reject'];
-  const promise = new Promise<{ data: Float32Array; labels: Float32Array }>((yes, no) => {
+  const promise = new Promise<void>((yes, no) => {
     resolve = yes;
     reject = no;
   });
   promise.catch(() => undefined); // rejections are delivered through next(); never unhandled
-  return { promise, resolve, reject };
+  return { slot, promise, resolve, reject };
 }
 
 /**
@@ -227,7 +261,7 @@ function workerExecArgv(): string[] {
 }
 
 /** Starts one worker and waits until it has opened the database. */
-function startWorker(folder: string, spec: TransformSpec): Promise<Worker> {
+function startWorker(folder: string, spec: TransformSpec, slots: BatchSlot[]): Promise<Worker> {
   const worker = new Worker(workerUrl, { execArgv: workerExecArgv() });
   return new Promise((resolve, reject) => {
     const onMessage = (message: { type: string; message?: string }): void => {
@@ -241,6 +275,6 @@ function startWorker(folder: string, spec: TransformSpec): Promise<Worker> {
     const onError = (error: Error): void => reject(new DatasetError('DATABASE_INVALID', `Batch worker failed to start: ${error.message}`, { cause: error }));
     worker.once('message', onMessage);
     worker.once('error', onError);
-    worker.postMessage({ type: 'init', folder, spec } satisfies WorkerInit);
+    worker.postMessage({ type: 'init', folder, spec, slots: slots.map((slot) => slot.buffer) } satisfies WorkerInit);
   });
 }

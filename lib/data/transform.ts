@@ -65,11 +65,25 @@ export function chooseItems(spec: TransformSpec, seed: number, batchIndex: numbe
   return choices;
 }
 
+/** Choices as [mirror 0/1, top, left] per image, the form they travel to a worker in. */
+export function packChoices(choices: readonly ItemChoice[]): Int32Array {
+  const packed = new Int32Array(choices.length * 3);
+  choices.forEach((choice, i) => packed.set([choice.mirror ? 1 : 0, choice.top, choice.left], i * 3));
+  return packed;
+}
+
+/** Image `index`'s choice from packChoices' form. */
+export function unpackChoice(packed: Int32Array, index: number): ItemChoice {
+  return { mirror: packed[index * 3] === 1, top: packed[index * 3 + 1]!, left: packed[index * 3 + 2]! };
+}
+
 /**
  * Writes one transformed image at `out[offset ...]` (C x outH x outW):
  *   out[c][h][w'] = (source[c][top + h][left + w] - mean) * scale,  w' = mirror ? outW - 1 - w : w
  * where mean is meanImage[c][top + h][left + w] (the mean is cropped with the image) or meanValues[c].
- * Loops are split by case so the inner loop has no branches: this runs for every pixel of every batch.
+ * One pass per output row fuses crop, mirror, mean and scale; the loops are split by case so the
+ * inner loop has no branches (scale 1, the common case, skips the multiply: x * 1 === x). This
+ * runs for every value of every batch: 155k values per 227 x 227 colour crop.
  */
 export function transformImage(spec: TransformSpec, source: Uint8Array, choice: ItemChoice, out: Float32Array, offset: number): void {
   const { channels, height, width, scale } = spec;
@@ -81,14 +95,34 @@ export function transformImage(spec: TransformSpec, source: Uint8Array, choice: 
     for (let h = 0; h < outHeight; h++) {
       const from = (c * height + choice.top + h) * width + choice.left;
       const to = offset + (c * outHeight + h) * outWidth;
-      if (mean !== null) {
-        if (choice.mirror) for (let w = 0, t = to + outWidth - 1; w < outWidth; w++, t--) out[t] = (source[from + w]! - mean[from + w]!) * scale;
-        else for (let w = 0; w < outWidth; w++) out[to + w] = (source[from + w]! - mean[from + w]!) * scale;
-      } else if (choice.mirror) {
-        for (let w = 0, t = to + outWidth - 1; w < outWidth; w++, t--) out[t] = (source[from + w]! - constant) * scale;
-      } else {
-        for (let w = 0; w < outWidth; w++) out[to + w] = (source[from + w]! - constant) * scale;
-      }
+      if (mean !== null) meanImageRow(source, mean, from, out, to, outWidth, choice.mirror, scale);
+      else constantRow(source, constant, from, out, to, outWidth, choice.mirror, scale);
     }
+  }
+}
+
+/** One row minus the mean image's row: out[to + w'] = (source[from + w] - mean[from + w]) * scale. */
+function meanImageRow(source: Uint8Array, mean: Float32Array, from: number, out: Float32Array, to: number, length: number, mirror: boolean, scale: number): void {
+  const end = from + length;
+  if (mirror) {
+    let t = to + length - 1;
+    if (scale === 1) for (let f = from; f < end; f++, t--) out[t] = source[f]! - mean[f]!;
+    else for (let f = from; f < end; f++, t--) out[t] = (source[f]! - mean[f]!) * scale;
+  } else {
+    let t = to;
+    if (scale === 1) for (let f = from; f < end; f++, t++) out[t] = source[f]! - mean[f]!;
+    else for (let f = from; f < end; f++, t++) out[t] = (source[f]! - mean[f]!) * scale;
+  }
+}
+
+/** One row minus a constant (mean_value, or 0): out[to + w'] = (source[from + w] - constant) * scale. */
+function constantRow(source: Uint8Array, constant: number, from: number, out: Float32Array, to: number, length: number, mirror: boolean, scale: number): void {
+  const end = from + length;
+  if (mirror) {
+    let t = to + length - 1;
+    for (let f = from; f < end; f++, t--) out[t] = (source[f]! - constant) * scale;
+  } else {
+    let t = to;
+    for (let f = from; f < end; f++, t++) out[t] = (source[f]! - constant) * scale;
   }
 }

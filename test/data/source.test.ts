@@ -112,19 +112,28 @@ t.test('TRAIN phase: random crops and mirrors, each matching the reference; seed
   }
 });
 
-t.test('reuseBuffers recycles a batch after the next call, detaching it rather than overwriting it', async (t) => {
+t.test('reuseBuffers hands out shared slots in place; the default hands out copies the caller owns', async (t) => {
   const root = tempFolder(t);
   const images = await writeDatabase(path.join(root, 'db'), false);
   const source = await LmdbBatchSource.open({ source: path.join(root, 'db'), batchSize: 2, phase: 'TEST', reuseBuffers: true, workers: 1, prefetch: 1 });
   const first = await source.next();
+  t.ok(first.data.buffer instanceof SharedArrayBuffer, 'a view of a shared slot');
   t.same(Array.from(first.data.subarray(0, 5)), Array.from(images[0]!.subarray(0, 5)));
+  const slots = new Set<ArrayBufferLike>([first.data.buffer]);
   for (let i = 0; i < 6; i++) {
     const batch = await source.next();
+    slots.add(batch.data.buffer);
     const label = batch.labels[0]!;
     t.same(Array.from(batch.data.subarray(0, 5)), Array.from(images[label]!.subarray(0, 5)), `batch ${i + 1} correct in recycled memory`);
   }
-  t.equal(first.data.length, 0, 'the first batch was handed back (detached)');
+  t.equal(slots.size, 2, 'prefetch 1 + the slot the caller holds');
   await source.close();
+  const owned = await LmdbBatchSource.open({ source: path.join(root, 'db'), batchSize: 2, phase: 'TEST', workers: 2, prefetch: 3 });
+  const batches = [await owned.next(), await owned.next(), await owned.next(), await owned.next()];
+  t.ok(batches.every((batch) => batch.data.buffer instanceof ArrayBuffer), 'copies in ordinary memory');
+  t.same(batches.flatMap((batch) => Array.from(batch.labels)), [0, 1, 2, 3, 4, 5, 6, 0], 'every batch kept its contents');
+  batches.forEach((batch) => batch.labels.forEach((label, i) => t.same(Array.from(batch.data.subarray(i * 297, i * 297 + 5)), Array.from(images[label]!.subarray(0, 5)))));
+  await owned.close();
 });
 
 t.test('transform errors are coded', async (t) => {
