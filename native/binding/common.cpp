@@ -83,6 +83,24 @@ bool boolField(const Napi::Object& object, const char* field) {
   return value.As<Napi::Boolean>().Value();
 }
 
+Conv2dParams convParamsArg(const Napi::CallbackInfo& info, size_t index) {
+  Napi::Object object = objectArg(info, index, "params");
+  Conv2dParams p;
+  p.N = intField(object, "N"), p.C = intField(object, "C"), p.H = intField(object, "H"), p.W = intField(object, "W");
+  p.K = intField(object, "K"), p.kernelH = intField(object, "kernelH"), p.kernelW = intField(object, "kernelW");
+  p.padH = intField(object, "padH"), p.padW = intField(object, "padW");
+  p.strideH = intField(object, "strideH"), p.strideW = intField(object, "strideW");
+  p.dilationH = intField(object, "dilationH"), p.dilationW = intField(object, "dilationW");
+  p.group = intField(object, "group");
+  bool positive = p.N > 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.kernelH > 0 && p.kernelW > 0 &&
+                  p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0 && p.group > 0;
+  if (!positive || p.padH < 0 || p.padW < 0 || p.C % p.group != 0 || p.K % p.group != 0)
+    throw Error("INVALID_ARGUMENT", "convolution parameters out of range");
+  computeOutputShape(p);
+  if (p.outH <= 0 || p.outW <= 0) throw Error("SHAPE_MISMATCH", "convolution output would be empty");
+  return p;
+}
+
 void requireCount(const char* op, const char* name, const BufferRef& buffer, size_t needed) {
   if (buffer && buffer->count() < needed)
     throw Error("SHAPE_MISMATCH", std::string(op) + ": " + name + " holds " + std::to_string(buffer->count()) +

@@ -71,6 +71,10 @@ int intField(const Napi::Object& object, const char* field);
 double numberField(const Napi::Object& object, const char* field);
 bool boolField(const Napi::Object& object, const char* field);
 
+// Reads a Conv2dParams object (fields as in core/params.h) and fills in the output size. The TS side
+// has checked every field; this guards the native side against misuse.
+Conv2dParams convParamsArg(const Napi::CallbackInfo& info, size_t index);
+
 // Throws SHAPE_MISMATCH unless `buffer` holds at least `needed` floats.
 void requireCount(const char* op, const char* name, const BufferRef& buffer, size_t needed);
 

@@ -3,26 +3,6 @@
 
 namespace cudnet::binding {
 
-// Reads a Conv2dParams object (fields as in core/params.h) and fills in the output size.
-// lib/ops/conv.ts has checked every field; this guards the native side against misuse.
-static Conv2dParams convParamsArg(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Object object = objectArg(info, index, "params");
-  Conv2dParams p;
-  p.N = intField(object, "N"), p.C = intField(object, "C"), p.H = intField(object, "H"), p.W = intField(object, "W");
-  p.K = intField(object, "K"), p.kernelH = intField(object, "kernelH"), p.kernelW = intField(object, "kernelW");
-  p.padH = intField(object, "padH"), p.padW = intField(object, "padW");
-  p.strideH = intField(object, "strideH"), p.strideW = intField(object, "strideW");
-  p.dilationH = intField(object, "dilationH"), p.dilationW = intField(object, "dilationW");
-  p.group = intField(object, "group");
-  bool positive = p.N > 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.kernelH > 0 && p.kernelW > 0 &&
-                  p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0 && p.group > 0;
-  if (!positive || p.padH < 0 || p.padW < 0 || p.C % p.group != 0 || p.K % p.group != 0)
-    throw Error("INVALID_ARGUMENT", "convolution parameters out of range");
-  computeOutputShape(p);
-  if (p.outH <= 0 || p.outW <= 0) throw Error("SHAPE_MISMATCH", "convolution output would be empty");
-  return p;
-}
-
 static size_t inputCount(const Conv2dParams& p) { return static_cast<size_t>(p.N) * p.C * p.H * p.W; }
 static size_t outputCount(const Conv2dParams& p) { return static_cast<size_t>(p.N) * p.K * p.outH * p.outW; }
 static size_t weightCount(const Conv2dParams& p) {

@@ -52,25 +52,6 @@ class StreamTextWorker : public Napi::AsyncWorker {
   std::string code_;
 };
 
-// Reads a Conv2dParams object (the fields of core/params.h; lib/bench has checked them) and sets the output size.
-Conv2dParams convolutionArg(const Napi::CallbackInfo& info, size_t index) {
-  Napi::Object object = objectArg(info, index, "params");
-  Conv2dParams p;
-  p.N = intField(object, "N"), p.C = intField(object, "C"), p.H = intField(object, "H"), p.W = intField(object, "W");
-  p.K = intField(object, "K"), p.kernelH = intField(object, "kernelH"), p.kernelW = intField(object, "kernelW");
-  p.padH = intField(object, "padH"), p.padW = intField(object, "padW");
-  p.strideH = intField(object, "strideH"), p.strideW = intField(object, "strideW");
-  p.dilationH = intField(object, "dilationH"), p.dilationW = intField(object, "dilationW");
-  p.group = intField(object, "group");
-  bool positive = p.N > 0 && p.C > 0 && p.H > 0 && p.W > 0 && p.K > 0 && p.kernelH > 0 && p.kernelW > 0 &&
-                  p.strideH > 0 && p.strideW > 0 && p.dilationH > 0 && p.dilationW > 0 && p.group > 0;
-  if (!positive || p.padH < 0 || p.padW < 0 || p.C % p.group != 0 || p.K % p.group != 0)
-    throw Error("INVALID_ARGUMENT", "convolution parameters out of range");
-  computeOutputShape(p);
-  if (p.outH <= 0 || p.outW <= 0) throw Error("SHAPE_MISMATCH", "convolution output would be empty");
-  return p;
-}
-
 std::string deviceArg(const Napi::CallbackInfo& info, size_t index) {
   if (!info[index].IsString()) throw Error("INVALID_ARGUMENT", "Expected a device name for device");
   return info[index].As<Napi::String>().Utf8Value();
@@ -82,7 +63,7 @@ std::string deviceArg(const Napi::CallbackInfo& info, size_t index) {
 // backwardData and backwardFilter lists, fastest first, with the workspace limit the choice respects).
 CUDNET_ENTRY(convolutionAlgorithms) {
   std::string name = deviceArg(info, 0);
-  Conv2dParams p = convolutionArg(info, 1);
+  Conv2dParams p = convParamsArg(info, 1);
   auto* worker = new StreamTextWorker(info.Env(), name,
                                       [p](Backend& backend) { return cuda::convolutionAlgorithmsJson(backend, p); });
   Napi::Promise promise = worker->promise();
