@@ -1,0 +1,56 @@
+// helpers.ts — a server on a temporary jobs folder, JSON calls, waiting for job states, and reading server-sent events.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer } from '../../lib/app/index.js';
+
+export type Server = Awaited<ReturnType<typeof startServer>>;
+
+export async function temporaryFolder(prefix: string): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), prefix));
+}
+
+export async function call(server: Server, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const raw = body instanceof Uint8Array;
+  const response = await fetch(server.url + route, {
+    method,
+    headers: { ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
+  });
+  const type = response.headers.get('content-type') ?? '';
+  return { status: response.status, body: type.includes('json') ? await response.json() : Buffer.from(await response.arrayBuffer()) };
+}
+
+/** Polls a job until its state is one of `states` (or `timeoutMs` passes). */
+export async function waitFor(server: Server, id: string, states: string[], timeoutMs = 120000): Promise<any> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await call(server, 'GET', `/api/jobs/${id}`);
+    if (states.includes(body.state)) return body;
+    if (Date.now() > end) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms (wanted ${states.join('/')}): ${body.error ?? ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Collects the server-sent events of /api/events until stop() is called. */
+export function collectEvents(server: Server): { events: { type: string; data: any }[]; stop(): void } {
+  const events: { type: string; data: any }[] = [];
+  const controller = new AbortController();
+  void (async () => {
+    const response = await fetch(`${server.url}/api/events`, { signal: controller.signal });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type && data) events.push({ type, data: JSON.parse(data) });
+      }
+    }
+  })().catch(() => undefined);
+  return { events, stop: () => controller.abort() };
+}
