@@ -1,0 +1,59 @@
+// api-errors.test.ts — the API refuses bad input with the right status and a { error: { message, field } } body.
+import { mkdir, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import t from 'tap';
+import { startServer } from '../../lib/app/index.js';
+import { call, temporaryFolder } from './helpers.js';
+
+t.test('bad requests', async (t) => {
+  const root = await temporaryFolder('cudnet-app-root-');
+  const outside = await temporaryFolder('cudnet-app-outside-');
+  await mkdir(path.join(root, 'images'));
+  await symlink(outside, path.join(root, 'escape'));
+  const server = await startServer({ port: 0, jobsDir: await temporaryFolder('cudnet-app-jobs-'), dataRoots: [root], uploadLimit: 1024 });
+  t.teardown(() => server.close());
+  const unknown = '20200101-000000-abcd';
+
+  const outsideRoot = await call(server, 'POST', '/api/datasets', { name: 'x', folder: outside });
+  t.equal(outsideRoot.status, 403, 'a folder outside the data root is refused');
+  t.equal(outsideRoot.body.error.field, 'folder', 'naming the field');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: `${root}/images/../../${path.basename(outside)}` })).status, 403, 'no escape with ..');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: path.join(root, 'escape') })).status, 403, 'no escape through a symlink');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: 'images' })).status, 400, 'a relative path is refused');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: path.join(root, 'missing') })).status, 400, 'a missing folder is refused');
+
+  const wrongType = await call(server, 'POST', '/api/datasets', { name: 'x', folder: path.join(root, 'images'), width: 'wide' });
+  t.equal(wrongType.status, 400, 'a wrong type is refused');
+  t.equal(wrongType.body.error.field, 'width', 'naming the field');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: path.join(root, 'images'), valPercent: 80, testPercent: 30 })).body.error.field, 'testPercent', 'percent sum over 100');
+  t.equal((await call(server, 'POST', '/api/datasets', { name: 'x', folder: path.join(root, 'images'), colour: 3 })).status, 400, 'an unknown field is refused');
+  const notJson = await fetch(`${server.url}/api/datasets`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
+  t.equal(notJson.status, 400, 'a body that is not JSON is refused');
+
+  t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown })).body.error.field, 'datasetId', 'a model on an unknown dataset');
+  t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, epochs: -1 })).status, 400, 'negative epochs');
+  t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, network: 'custom' })).body.error.field, 'customNetwork', 'custom without prototxt');
+
+  for (const [method, route] of [['GET', `/api/jobs/${unknown}`], ['POST', `/api/jobs/${unknown}/abort`], ['DELETE', `/api/jobs/${unknown}`],
+    ['POST', `/api/jobs/${unknown}/resume`], ['GET', `/api/models/${unknown}`], ['GET', `/api/datasets/${unknown}`], ['GET', `/api/jobs/${unknown}/clone`],
+    ['GET', `/api/models/${unknown}/download`], ['GET', '/api/nothing'], ['GET', '/no-such-page']] as const) {
+    const response = await call(server, method, route);
+    t.equal(response.status, 404, `${method} ${route} is 404`);
+    t.type(response.body.error?.message, 'string', 'with a message');
+  }
+  t.equal((await call(server, 'PUT', '/api/jobs')).status, 405, 'a wrong method is 405');
+
+  const big = await call(server, 'POST', `/api/models/${unknown}/classify`, new Uint8Array(4096), { 'content-type': 'image/png' });
+  t.equal(big.status, 404, 'the job is checked first');
+  const mnist = await call(server, 'POST', '/api/datasets/mnist', {});
+  t.equal(mnist.status, 201, 'MNIST job');
+  const tooBig = await call(server, 'POST', '/api/datasets/mnist', new Uint8Array(2 << 20), { 'content-type': 'application/json' });
+  t.equal(tooBig.status, 413, 'an oversize body is 413');
+  t.equal((await call(server, 'POST', `/api/jobs/${mnist.body.id}/resume`)).status, 409, 'a dataset cannot be resumed');
+  t.equal((await call(server, 'GET', `/api/models/${mnist.body.id}`)).status, 404, 'a dataset is not a model');
+  t.equal((await call(server, 'GET', `/api/datasets/${mnist.body.id}/images/val?page=-1`)).status, 400, 'a negative page');
+  t.equal((await call(server, 'POST', `/api/jobs/${mnist.body.id}/abort`)).status, 200, 'abort');
+  const page = await fetch(`${server.url}/`);
+  t.match(await page.text(), /Datasets/, 'the home page is served');
+  t.equal((await fetch(`${server.url}/static/../package.json`)).status, 404, 'no static file outside public/');
+});
