@@ -157,6 +157,21 @@ export class Tensor {
     return new Tensor([...shape], this.device, this.buffer);
   }
 
+  /**
+   * A view of the first shapeSize(shape) elements with another shape, sharing the storage; the shape
+   * may cover fewer elements than the storage holds (blobs that shrink keep their memory this way).
+   */
+  view(shape: Shape): Tensor {
+    this.assertAlive('view');
+    checkShape(shape);
+    if (shapeSize(shape) > this.buffer.count)
+      throw new CudnetError(
+        'SHAPE_MISMATCH',
+        `view: ${formatShape(shape)} needs ${shapeSize(shape)} elements but the storage holds ${this.buffer.count}`,
+      );
+    return new Tensor([...shape], this.device, this.buffer);
+  }
+
   /** Frees the storage now (views of it too). Safe while ops that use it are still queued. */
   dispose(): void {
     this.buffer.dispose();

@@ -31,13 +31,9 @@ class Storage {
   }
 }
 
-/** Constructs a Tensor view over a longer buffer's first elements (native ops read only what the shape covers). */
-type TensorViewConstructor = new (shape: Shape, device: Device, buffer: Tensor['buffer']) => Tensor;
-
 /** A view of `storage` with `shape`; the storage may hold more elements than the shape needs. */
 function viewOf(storage: Tensor, shape: Shape): Tensor {
-  if (storage.size === shapeSize(shape)) return storage.reshape(shape);
-  return new (Tensor as unknown as TensorViewConstructor)([...shape], storage.device, storage.buffer);
+  return storage.view(shape);
 }
 
 /** A cached view, rebuilt when the storage was reallocated or the blob reshaped. */
