@@ -1,0 +1,59 @@
+// browser.test.ts — the user flow by clicking in Chromium (playwright-core): MNIST in one click, a LeNet model, its live chart, classify one. Skipped, with the reason, where Chromium or playwright-core is missing.
+import { existsSync } from 'node:fs';
+import t from 'tap';
+import { startServer } from '../../lib/app/index.js';
+import { temporaryFolder } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+async function loadPlaywright(): Promise<any | string> {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+  try {
+    return await import('playwright-core' as string);
+  } catch {
+    return 'playwright-core is not installed (npm install --save-dev playwright-core)';
+  }
+}
+
+t.test('the DIGITS flow by clicking', async (t) => {
+  const playwright = await loadPlaywright();
+  if (typeof playwright === 'string') {
+    console.log(`# browser tests skipped: ${playwright}`);
+    t.skip(`browser tests skipped: ${playwright}`);
+    return;
+  }
+  const server = await startServer({ port: 0, jobsDir: await temporaryFolder('cudnet-app-browser-') });
+  t.teardown(() => server.close());
+  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.click('#mnist');
+  await page.waitForSelector('#datasets-done tr[data-job] .state-DONE', { timeout: 90000 });
+  t.pass('the MNIST dataset appears as Done without a reload');
+
+  await page.goto(`${server.url}/models/new`);
+  await page.fill('[name=name]', 'LeNet by clicks');
+  await page.fill('[name=epochs]', '1');
+  await page.fill('[name=batchSize]', '32');
+  await page.selectOption('[name=mean]', 'none');
+  await page.selectOption('[name=lrPolicy]', 'fixed');
+  await page.fill('[name=valInterval]', '0.25');
+  await page.fill('[name=maxIterations]', '80');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/models\/\d{8}-/);
+  await page.waitForSelector('#chart polyline', { timeout: 90000 });
+  t.pass('the training chart draws live');
+  await page.waitForSelector('#trained:not([hidden])', { timeout: 120000 });
+  await page.waitForSelector('.state-DONE', { timeout: 120000 });
+  await page.fill('#classify-one [name=index]', '0');
+  await page.check('#classify-one [name=visualize]');
+  await page.click('#classify-one button[type=submit]');
+  await page.waitForSelector('#predictions tr', { timeout: 60000 });
+  t.equal(await page.locator('#predictions tr').count(), 5, 'top-5 predictions are shown');
+  t.ok(await page.locator('.vis img').count() > 3, 'layer visualizations are shown');
+  await page.fill('#classify-many [name=limit]', '100');
+  await page.click('#classify-many button[type=submit]');
+  await page.waitForSelector('.evaluation-summary', { timeout: 60000 });
+  t.match(await page.textContent('.evaluation-summary'), /100 images: top-1 accuracy/, 'classify many reports accuracy');
+});
