@@ -42,6 +42,14 @@ void unfoldTap(const float* plane, const Conv2dParams& p, int rowOffset, int col
   }
 }
 
+// to[t] += from[t] for a short run (an output row), 8 and 4 at a time.
+inline void addRun(const float* __restrict from, int n, float* __restrict to) {
+  int t = 0;
+  for (; t + 8 <= n; t += 8) _mm256_storeu_ps(to + t, _mm256_add_ps(_mm256_loadu_ps(to + t), _mm256_loadu_ps(from + t)));
+  if (t + 4 <= n) _mm_storeu_ps(to + t, _mm_add_ps(_mm_loadu_ps(to + t), _mm_loadu_ps(from + t))), t += 4;
+  for (; t < n; ++t) to[t] += from[t];
+}
+
 // Adds one tap's row of col back into the plane it was read from.
 void foldTap(const float* in, const Conv2dParams& p, int rowOffset, int columnOffset, float* plane) {
   ValidRange valid = validColumns(columnOffset, p.strideW, p.W, p.outW);
@@ -49,6 +57,10 @@ void foldTap(const float* in, const Conv2dParams& p, int rowOffset, int columnOf
     int ih = oh * p.strideH + rowOffset;
     if (ih < 0 || ih >= p.H) continue;
     float* imageRow = plane + ih * p.W;
+    if (p.strideW == 1) {
+      addRun(in + valid.begin, valid.end - valid.begin, imageRow + valid.begin + columnOffset);
+      continue;
+    }
     for (int ow = valid.begin; ow < valid.end; ++ow) imageRow[ow * p.strideW + columnOffset] += in[ow];
   }
 }

@@ -54,6 +54,13 @@ const cases: Array<[string, Case]> = [
   ['AlexNet conv1 geometry (k11 s4)', { N: 2, C: 3, H: 23, W: 19, K: 20, kernelH: 11, kernelW: 11, options: { stride: 4 } }],
   ['per-axis pad/stride/dilation', { N: 3, C: 6, H: 10, W: 12, K: 6, kernelH: 2, kernelW: 4, options: { pad: [1, 2], stride: [2, 1], dilation: [1, 2], group: 3 } }],
   ['larger, two threads per image batch', { N: 4, C: 16, H: 13, W: 13, K: 24, kernelH: 5, kernelW: 5, options: { pad: 2, group: 2 } }],
+  // Outputs of fewer than 384 positions are lowered several images to one GEMM (native/cpu/gemm/convolution.cpp):
+  // LeNet's conv2 itself; a LeNet-like batch that splits into uneven runs of 6 images; LeNet's conv1 and an
+  // image of 20x20 outputs, lowered image by image.
+  ['LeNet conv2 (batch 64, several images per GEMM)', { N: 64, C: 20, H: 12, W: 12, K: 50, kernelH: 5, kernelW: 5, options: {} }],
+  ['LeNet-like, uneven runs of images', { N: 14, C: 4, H: 12, W: 12, K: 6, kernelH: 5, kernelW: 5, options: {} }],
+  ['LeNet conv1 (one image per GEMM)', { N: 8, C: 1, H: 28, W: 28, K: 20, kernelH: 5, kernelW: 5, options: {} }],
+  ['20x20 outputs, one image per GEMM, group 2', { N: 3, C: 4, H: 22, W: 22, K: 6, kernelH: 3, kernelW: 3, options: { group: 2 } }],
 ];
 
 forEachDevice(t, async (t, dev) => {
@@ -79,7 +86,7 @@ forEachDevice(t, async (t, dev) => {
     assertClose(t, await y.data(), referenceForward(c, x, w, null).y, `${name}, no bias`);
   });
 
-  for (const [name, c] of [cases[1], cases[7], cases[2]]) {
+  for (const [name, c] of [cases[1], cases[7], cases[2], cases[10], cases[12]]) {
     t.test(`gradients by finite differences: ${name}`, async (t) => {
       const channels = c.C / (c.options.group ?? 1);
       const xShape = [c.N, c.C, c.H, c.W], wShape = [c.K, channels, c.kernelH, c.kernelW];

@@ -44,9 +44,13 @@ void tune(const char* only) {
   const Shape shapes[] = {{"conv1", false, false, 96, 3025, 363}, {"conv2", false, false, 128, 729, 1200},
                           {"conv3", false, false, 384, 169, 2304}, {"conv5", false, false, 128, 169, 1728},
                           {"fc6/2", false, true, 128, 2048, 9216}, {"conv3 filter", false, true, 384, 2304, 169},
-                          {"conv3 data", true, false, 2304, 169, 384}};
+                          {"conv3 data", true, false, 2304, 169, 384},
+                          // InnerProduct: forward x W^T, backward dW += dy^T x and dx = dy W.
+                          {"lenet ip1", false, true, 64, 500, 800}, {"lenet ip1 dW", true, false, 500, 800, 64},
+                          {"lenet ip1 dx", false, false, 64, 800, 500}, {"fc6", false, true, 16, 4096, 9216},
+                          {"fc6 dW", true, false, 4096, 9216, 16}, {"fc6 dx", false, false, 16, 9216, 4096}};
   for (auto& s : shapes) {
-    if (only) break;
+    if (only && !std::strstr(s.name, only)) continue;
     auto A = randomVector(size_t(s.M) * s.K), B = randomVector(size_t(s.K) * s.N);
     std::vector<float> C(size_t(s.M) * s.N);
     int lda = s.transA ? s.M : s.K, ldb = s.transB ? s.K : s.N;
