@@ -1,7 +1,8 @@
 // createDataset: DIGITS' "New Image Classification Dataset" — plan, decode and resize, write LMDBs, mean, manifest.
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { convertChannels, decodeImageFile, ImageError } from './decode.js';
+import sharp from 'sharp';
+import { convertChannels, decodeResizedFile, ImageError } from './decode.js';
 import { DatasetError } from './errors.js';
 import { MeanAccumulator, saveMean } from './mean.js';
 import { resolveOptions, type CreateDatasetOptions, type ResolvedOptions } from './options.js';
@@ -71,7 +72,7 @@ export async function writeDataset(options: ResolvedOptions, plan: ImportPlan, h
     const splits: Partial<Record<SplitName, SplitSummary>> = {};
     for (const [index, split] of SPLIT_NAMES.entries()) {
       if (plan.splits[split].length === 0 && split !== 'train') continue;
-      const result = await writeSplit(options, plan, split, index, partial, split === 'train' ? mean : undefined, hooks);
+      const result = await withOneThreadPerImage(() => writeSplit(options, plan, split, index, partial, split === 'train' ? mean : undefined, hooks));
       splits[split] = result.summary;
       await writeFile(path.join(partial, `${split}.txt`), result.lines.join(''));
     }
@@ -105,10 +106,30 @@ async function publish(partial: string, dest: string, overwrite: boolean): Promi
 
 /** Decodes (or takes from memory), converts channels and resizes one entry. */
 async function prepareImage(entry: Entry, options: ResolvedOptions, noiseSeed: number): Promise<RawImage> {
-  const decoded = entry.pixels !== undefined
-    ? convertChannels(entry.pixels, options.channels)
-    : await decodeImageFile(entry.path, options.channels, options.maxInputPixels);
-  return resizeImage(decoded, options.width, options.height, options.resizeMode, createRandom(noiseSeed));
+  const random = createRandom(noiseSeed);
+  if (entry.pixels === undefined) {
+    return decodeResizedFile(entry.path, options.channels, options.width, options.height, options.resizeMode, random, options.maxInputPixels);
+  }
+  return resizeImage(convertChannels(entry.pixels, options.channels), options.width, options.height, options.resizeMode, random);
+}
+
+/**
+ * Runs `work` with libvips using one thread per image: the import keeps several images in
+ * flight on libuv's pool, which spreads small images over the cores better than splitting
+ * each one across threads. The previous setting is restored when the last import ends.
+ */
+let importsRunning = 0;
+let savedConcurrency = 0;
+async function withOneThreadPerImage<T>(work: () => Promise<T>): Promise<T> {
+  if (importsRunning++ === 0) {
+    savedConcurrency = sharp.concurrency();
+    sharp.concurrency(1);
+  }
+  try {
+    return await work();
+  } finally {
+    if (--importsRunning === 0) sharp.concurrency(savedConcurrency);
+  }
 }
 
 /** Writes one split's LMDB; images that fail to decode are skipped and the following records keep consecutive keys. */

@@ -1,9 +1,11 @@
 // Image decoding for import: any supported file to 8-bit grey or RGB pixels, EXIF-rotated, alpha composited on white.
 import { open, readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import path from 'node:path';
+import sharp, { type Sharp } from 'sharp';
 import { decodeBmp, isBmp } from './bmp.js';
 import { decodeNetpbm, isNetpbm } from './netpbm.js';
-import type { RawImage } from './resize.js';
+import type { Random } from './random.js';
+import { cropAndPad, planResize, resizeImage, type RawImage, type ResizeMode } from './resize.js';
 
 /** Extensions a folder scan picks up (case-insensitive): DIGITS' five plus the other formats sharp reads. */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.bmp', '.ppm', '.pgm', '.webp', '.gif', '.tif', '.tiff'];
@@ -29,7 +31,8 @@ export function toImageError(error: unknown): ImageError {
   if (error instanceof ImageError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (code === 'ENOENT') return new ImageError('missing', 'file not found (removed during import?)');
+  // sharp reading a path itself reports a vanished file as "Input file is missing".
+  if (code === 'ENOENT' || /^Input file is missing/.test(message)) return new ImageError('missing', 'file not found (removed during import?)');
   if (/pixel limit/i.test(message)) return new ImageError('too-large', message);
   return new ImageError('unreadable', message);
 }
@@ -138,4 +141,44 @@ export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT
 /** Our own formats are small to decode, so their probe is a full decode. */
 async function probeOwnFormat(path: string, maxPixels: number): Promise<void> {
   await decodeImageFile(path, 3, maxPixels);
+}
+
+/** Extensions our own readers take (sharp reads neither BMP nor, through the same call, every Netpbm variant). */
+const OWN_FORMAT_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm']);
+
+/**
+ * The import's hot path for colour datasets: one sharp pipeline reads the file, applies EXIF
+ * orientation, composites alpha on white, converts to sRGB and scales with the bilinear filter,
+ * returning width x height x 3 bytes (fill/half_crop noise bands and crops are then applied to
+ * the scaled pixels as resizeImage does). Same pixels as decodeImageFile + resizeImage, without
+ * the full-size intermediate; for reductions of 2x or more libvips decodes JPEGs at a reduced
+ * size first (shrink-on-load). Grey datasets and our own formats take that two-step path,
+ * since grey is converted (PIL's formula) before scaling. Throws ImageError.
+ */
+export async function decodeResizedFile(
+  file: string, channels: 1 | 3, width: number, height: number, mode: ResizeMode, random: Random, maxPixels = DEFAULT_MAX_INPUT_PIXELS,
+): Promise<RawImage> {
+  const twoStep = async (): Promise<RawImage> => resizeImage(await decodeImageFile(file, channels, maxPixels), width, height, mode, random);
+  if (channels === 1 || OWN_FORMAT_EXTENSIONS.has(path.extname(file).toLowerCase())) return twoStep();
+  try {
+    const open = (): Sharp => sharp(file, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
+    let plan = planResize(width, height, width, height, mode);
+    if (mode !== 'squash') {
+      const oriented = (await open().metadata()).autoOrient;
+      plan = planResize(oriented.width, oriented.height, width, height, mode);
+    }
+    const { data, info } = await open()
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .toColourspace('srgb')
+      .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const scaled = { pixels: data, width: info.width, height: info.height, channels: info.channels };
+    if (scaled.channels !== 3) throw new ImageError('unreadable', `decoded to ${scaled.channels} channels`);
+    return scaled.width === width && scaled.height === height ? scaled : cropAndPad(scaled, plan, width, height, random);
+  } catch (error) {
+    // A BMP or Netpbm file under another extension: sharp does not know the format, our readers may.
+    if (/unsupported image format/i.test((error as Error)?.message ?? '')) return twoStep();
+    throw toImageError(error);
+  }
 }

@@ -95,7 +95,7 @@ function noiseBand(length: number, random: Random): Uint8Array {
 }
 
 /** Copies the scaled image into the width x height result, cropping the long side and noise-padding the short one. */
-function cropAndPad(scaled: RawImage, plan: ResizePlan, width: number, height: number, random: Random): RawImage {
+export function cropAndPad(scaled: RawImage, plan: ResizePlan, width: number, height: number, random: Random): RawImage {
   const channels = scaled.channels;
   const out = new Uint8Array(width * height * channels);
   const rowBytes = width * channels;

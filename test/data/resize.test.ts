@@ -1,7 +1,11 @@
 // DIGITS' resize modes: the geometry against values worked out from digits/utils/image.py, and the pixels produced.
+import path from 'node:path';
+import sharp from 'sharp';
 import t from 'tap';
-import { planResize, resizeImage, type RawImage } from '../../lib/data/resize.js';
+import { decodeImageFile, decodeResizedFile } from '../../lib/data/decode.js';
+import { planResize, resizeImage, RESIZE_MODES, type RawImage } from '../../lib/data/resize.js';
 import { createRandom } from '../../lib/data/random.js';
+import { shapeImage, tempFolder } from './helpers.js';
 
 t.test('plan: squash, and every mode when the aspect already matches', async (t) => {
   t.same(planResize(500, 375, 256, 256, 'squash'), { resizeWidth: 256, resizeHeight: 256, cropLeft: 0, cropTop: 0, padLeft: 0, padTop: 0 });
@@ -58,4 +62,34 @@ t.test('every mode produces exactly W x H; fill keeps the aspect inside noise ba
   t.equal(cropped.pixels[10 * 20 + 17], 255, 'right of centre stays white');
   const same = gradient(30, 20, 3);
   t.equal((await resizeImage(same, 30, 20, 'fill', createRandom(4))).pixels, same.pixels, 'an image already at size is untouched');
+});
+
+t.test('one-pipeline import decode equals decode then resize, in every mode, with EXIF orientation and alpha', async (t) => {
+  const folder = tempFolder(t);
+  const files: string[] = [];
+  const photo = shapeImage(90, 50, [200, 40, 40], [20, 220, 90]);
+  files.push(path.join(folder, 'photo.jpg'));
+  await photo.clone().jpeg({ quality: 90 }).toFile(files.at(-1)!);
+  files.push(path.join(folder, 'rotated.jpg'));
+  await photo.clone().jpeg().withMetadata({ orientation: 6 }).toFile(files.at(-1)!);
+  files.push(path.join(folder, 'alpha.png'));
+  await sharp({ create: { width: 40, height: 70, channels: 4, background: { r: 10, g: 90, b: 200, alpha: 0.5 } } }).png().toFile(files.at(-1)!);
+  files.push(path.join(folder, 'large.jpg'));
+  await shapeImage(400, 300, [30, 60, 90], [250, 250, 0]).jpeg().toFile(files.at(-1)!);
+  for (const file of files) {
+    for (const mode of RESIZE_MODES) {
+      const [width, height] = file.endsWith('large.jpg') ? [64, 48] : [32, 32];
+      const fused = await decodeResizedFile(file, 3, width, height, mode, createRandom(5));
+      const twoStep = await resizeImage(await decodeImageFile(file, 3), width, height, mode, createRandom(5));
+      t.same([fused.width, fused.height, fused.channels], [width, height, 3]);
+      if (file.endsWith('large.jpg')) {
+        // A reduction of 2x or more: the JPEG is decoded at half size first (shrink-on-load), close but not equal.
+        const meanDifference = fused.pixels.reduce((sum, value, i) => sum + Math.abs(value - twoStep.pixels[i]!), 0) / fused.pixels.length;
+        t.ok(meanDifference < 3, `${path.basename(file)} ${mode}: mean difference ${meanDifference.toFixed(2)} levels`);
+      } else {
+        const differing = fused.pixels.reduce((count, value, i) => count + (Math.abs(value - twoStep.pixels[i]!) > 1 ? 1 : 0), 0);
+        t.equal(differing, 0, `${path.basename(file)} ${mode}: same pixels (within 1 level)`);
+      }
+    }
+  }
 });
