@@ -127,6 +127,15 @@ export abstract class Layer {
         `${what} '${blob.name}' has shape ${formatShape(blob.shape)} but ${formatShape(expected)} is needed`);
   }
 
+  /** Throws SHAPE_MISMATCH unless `labels` holds one value per position of `scores` outside `axis` (loss and accuracy layers). */
+  protected requireOneLabelPerPosition(scores: Blob, labels: Blob, axis: number): void {
+    const positions = countOf(scores.shape, 0, axis) * countOf(scores.shape, axis + 1);
+    if (labels.count !== positions)
+      throw this.fail('SHAPE_MISMATCH',
+        `labels '${labels.name}' (${labels.shape.join('x')}) must hold one label per position of ` +
+        `'${scores.name}' (${scores.shape.join('x')}): ${positions} values, not ${labels.count}`);
+  }
+
   private checkBlobCounts(bottoms: number, tops: number): void {
     const counts = this.blobCounts;
     const check = (what: string, actual: number, exact?: number, min?: number, max?: number) => {

@@ -1,7 +1,7 @@
 // accuracy.ts — the Accuracy layer: the fraction of positions whose label is within the top_k scores (no backward).
 import { accuracy, type AccuracyOptions } from '../../ops/softmax.js';
 import type { Blob } from '../blob.js';
-import { Layer, canonicalAxis, countOf, type BlobCounts } from '../layer.js';
+import { Layer, canonicalAxis, type BlobCounts } from '../layer.js';
 
 /**
  * Accuracy: bottoms scores [outer, C, inner] (C at accuracy_param.axis, default 1) and labels (one
@@ -35,12 +35,7 @@ export class AccuracyLayer extends Layer {
 
   override reshape(bottoms: Blob[], tops: Blob[]): void {
     const [scores, labels] = bottoms;
-    const axis = this.options.axis!;
-    const positions = countOf(scores.shape, 0, axis) * countOf(scores.shape, axis + 1);
-    if (labels.count !== positions)
-      throw this.fail('SHAPE_MISMATCH',
-        `labels '${labels.name}' (${labels.shape.join('x')}) must hold one label per position of ` +
-        `'${scores.name}' (${scores.shape.join('x')}): ${positions} values, not ${labels.count}`);
+    this.requireOneLabelPerPosition(scores, labels, this.options.axis!);
     tops[0].reshape([]);
   }
 

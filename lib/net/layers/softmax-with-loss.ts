@@ -1,7 +1,7 @@
 // softmax-with-loss.ts — the SoftmaxWithLoss layer: softmax then multinomial logistic loss, with ignore_label and normalization.
 import { softmaxForward, softmaxLossBackward, softmaxLossForward, type SoftmaxLossOptions } from '../../ops/softmax.js';
 import { Blob } from '../blob.js';
-import { Layer, canonicalAxis, countOf, type BlobCounts } from '../layer.js';
+import { Layer, canonicalAxis, type BlobCounts } from '../layer.js';
 
 /**
  * SoftmaxWithLoss: bottoms scores [outer, C, inner] (C at `axis` of softmax_param, default 1) and
@@ -39,12 +39,7 @@ export class SoftmaxWithLossLayer extends Layer {
 
   override reshape(bottoms: Blob[], tops: Blob[]): void {
     const [scores, labels] = bottoms;
-    const axis = this.options.axis!;
-    const positions = countOf(scores.shape, 0, axis) * countOf(scores.shape, axis + 1);
-    if (labels.count !== positions)
-      throw this.fail('SHAPE_MISMATCH',
-        `labels '${labels.name}' (${labels.shape.join('x')}) must hold one label per position of ` +
-        `'${scores.name}' (${scores.shape.join('x')}): ${positions} values, not ${labels.count}`);
+    this.requireOneLabelPerPosition(scores, labels, this.options.axis!);
     tops[0].reshape([]);
     this.probabilities = tops[1] ?? (this.ownProbabilities ??= new Blob(`${this.name}/prob`, this.device));
     this.probabilities.reshape(scores.shape);
