@@ -1,4 +1,4 @@
-// ops.ts — benchmark of the CPU GEMM (against OpenBLAS in the same run) and of AlexNet's convolutions.
+// ops.ts — benchmark of the CPU GEMM (against OpenBLAS in the same run) and of AlexNet's and LeNet's convolutions.
 // Run: `npm run bench -- ops` (through bench/run.ts), or on its own after `npm run build`:
 //   node dist/bench/ops.js
 import { cpus } from 'node:os';
@@ -68,6 +68,12 @@ const alexnet: Layer[] = [
   { name: 'conv5', C: 384, H: 13, K: 256, kernel: 3, options: { pad: 1, group: 2 } },
 ];
 
+/** LeNet's convolutions at batch 64 (28x28x1 images): small outputs, lowered several images to a GEMM. */
+const lenet: Layer[] = [
+  { name: 'conv1', C: 1, H: 28, K: 20, kernel: 5, options: {} },
+  { name: 'conv2', C: 20, H: 12, K: 50, kernel: 5, options: {} },
+];
+
 function randomTensor(shape: number[]): Tensor {
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < values.length; i++) values[i] = Math.sin(i * 12.9898) * 0.5;
@@ -89,10 +95,10 @@ async function timeOp(run: () => void, repeats: number): Promise<Summary> {
   return summarize(seconds);
 }
 
-async function benchConvolutions(peak: number, batch: number): Promise<void> {
-  console.log(`\nAlexNet convolutions, batch ${batch}, through lib/ops (median; fwd+bwd = forward + data + filter + bias):`);
+async function benchConvolutions(peak: number, network: string, layers: Layer[], batch: number): Promise<void> {
+  console.log(`\n${network} convolutions, batch ${batch}, through lib/ops (median; fwd+bwd = forward + data + filter + bias):`);
   let totalFlops = 0, totalSeconds = 0;
-  for (const layer of alexnet) {
+  for (const layer of layers) {
     const channels = layer.C / (layer.options.group ?? 1);
     const x = randomTensor([batch, layer.C, layer.H, layer.H]);
     const w = randomTensor([layer.K, channels, layer.kernel, layer.kernel]);
@@ -102,12 +108,13 @@ async function benchConvolutions(peak: number, batch: number): Promise<void> {
     const dw = Tensor.zeros(w.shape, 'cpu'), db = Tensor.zeros([layer.K], 'cpu');
     const [, , outH, outW] = y.shape;
     const flops = 2 * batch * layer.K * outH * outW * channels * layer.kernel * layer.kernel;
-    const forward = await timeOp(() => conv2dForward(x, w, b, layer.options, y), 7);
+    const repeats = Math.max(7, Math.min(50, Math.round(2e9 / flops)));
+    const forward = await timeOp(() => conv2dForward(x, w, b, layer.options, y), repeats);
     const backward = await timeOp(() => {
       conv2dBackwardData(w, dy, dx, layer.options);
       conv2dBackwardFilter(x, dy, dw, layer.options);
       conv2dBackwardBias(dy, db);
-    }, 7);
+    }, repeats);
     const both = forward.median + backward.median;
     console.log(`  ${layer.name}  forward ${(forward.median * 1e3).toFixed(2).padStart(7)} ms ` +
       `${gflops(flops, forward.median).toFixed(1).padStart(6)} GFLOP/s ${spread(forward).padStart(4)}   ` +
@@ -118,7 +125,7 @@ async function benchConvolutions(peak: number, batch: number): Promise<void> {
     for (const tensor of [x, w, b, y, dy, dx, dw, db]) tensor.dispose();
   }
   const rate = gflops(totalFlops, totalSeconds);
-  console.log(`  conv2..conv5 fwd+bwd together: ${rate.toFixed(1)} GFLOP/s = ${((rate / peak) * 100).toFixed(0)}% of peak`);
+  console.log(`  conv2.. fwd+bwd together: ${rate.toFixed(1)} GFLOP/s = ${((rate / peak) * 100).toFixed(0)}% of peak`);
 }
 
 /** Prints the machine, the FMA peak, the GEMM shapes against OpenBLAS, and AlexNet's convolutions. */
@@ -128,7 +135,8 @@ export async function run(): Promise<void> {
   const peak = await entries.benchFmaPeak(1.0);
   console.log(`FP32 FMA peak (all threads of the CPU device): ${peak.toFixed(1)} GFLOP/s`);
   await benchGemm(peak);
-  await benchConvolutions(peak, 16);
+  await benchConvolutions(peak, 'AlexNet', alexnet, 16);
+  await benchConvolutions(peak, 'LeNet', lenet, 64);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

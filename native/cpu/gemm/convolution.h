@@ -8,6 +8,9 @@
 //   backward bias:   db[k] += sum_{n, oh, ow} dy[n, k, oh, ow]  (accumulates)
 // A 1x1, stride 1, pad 0 convolution uses x_ng itself as col. With a batch of at least as many images
 // as threads, each thread takes whole images (serial GEMMs); otherwise every GEMM uses all threads.
+// When one image's output is small (outH*outW < 384, LeNet's conv2: 64), several images' columns go side
+// by side into one GEMM ([columnRows, images*spatial]; for backward filter they are the GEMM's depth), so
+// the micro-kernel's tiles are full and the fixed costs of a GEMM are paid once per run of images.
 #pragma once
 #include "../../core/params.h"
 #include "../thread_pool.h"
