@@ -1,6 +1,7 @@
 // index.ts — cudnet's public API: tensors, devices and ops; Caffe formats; the engine and solvers;
 // builtin models; datasets; inference. The CLI and the training app use only what is exported here.
 export { CudnetError } from './errors.js';
+export { packageRoot } from './native.js';
 export { Device, device, devices, memory, cudaUnavailableReason, type DeviceName } from './device.js';
 export { Tensor, shapeSize, formatShape, type Shape } from './tensor.js';
 export * as ops from './ops/index.js';
@@ -13,7 +14,7 @@ export {
   Solver, learningRate, LR_POLICIES, SOLVER_TYPES,
   type SolverOptions, type IterationEvent, type TestEvent, type SnapshotEvent,
 } from './solver/index.js';
-export { models, lenet, alexnet, type ModelOptions, type ModelVariant, type ModelName } from './models/index.js';
+export { models, lenet, alexnet, dataLayerOf, deployFromTrainVal, type ModelOptions, type ModelVariant, type ModelName } from './models/index.js';
 export * as data from './data/index.js';
 export {
   createDataset, createMnistDataset, loadMnistDigits, mnistSplit, readDatasetManifest,

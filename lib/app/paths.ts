@@ -1,20 +1,8 @@
 // paths.ts — where the app finds its own files (the package root) and the rule that confines server-side paths to the --data-root folders.
-import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../index.js';
 import { AppError } from './errors.js';
-
-/** The folder holding package.json, found by walking up from this file (works from lib/ and from dist/lib/). */
-export function packageRoot(): string {
-  let folder = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(folder, 'package.json'))) {
-    const parent = path.dirname(folder);
-    if (parent === folder) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
-    folder = parent;
-  }
-  return folder;
-}
 
 /** The static pages: lib/app/public, which the TypeScript build does not copy, so it is read from the sources. */
 export function publicFolder(): string {

@@ -1,21 +1,9 @@
 // records.ts — reading a dataset split's LMDB records for the gallery and for classify-many: keys, labels, and each image as PNG bytes.
-import { open, type RootDatabase } from 'lmdb';
-import protobuf from 'protobufjs';
+import type { Database } from 'lmdb';
 import sharp from 'sharp';
+import { caffe, data } from '../index.js';
 
-/* Caffe's Datum (caffe.proto); lib/data writes it but does not export a reader. */
-const datumType = protobuf.parse(`syntax = "proto2"; package caffe;
-message Datum { optional int32 channels = 1; optional int32 height = 2; optional int32 width = 3; optional bytes data = 4;
-  optional int32 label = 5; repeated float float_data = 6; optional bool encoded = 7 [default = false]; }`, { keepCase: true }).root.lookupType('caffe.Datum');
-
-interface Datum {
-  channels: number;
-  height: number;
-  width: number;
-  data: Uint8Array;
-  label: number;
-  encoded: boolean;
-}
+type Datum = ReturnType<typeof caffe.decodeDatum>;
 
 export interface RecordEntry {
   index: number;
@@ -24,10 +12,10 @@ export interface RecordEntry {
 
 /** A split's records, opened read-only; keys are "%08d_<label>", so labels come from the keys alone. */
 export class SplitRecords {
-  private constructor(private readonly database: RootDatabase<Buffer, Buffer>, readonly entries: RecordEntry[]) {}
+  private constructor(private readonly database: Database<Buffer, Buffer>, readonly entries: RecordEntry[]) {}
 
   static async open(folder: string): Promise<SplitRecords> {
-    const database = open<Buffer, Buffer>({ path: folder, readOnly: true, encoding: 'binary', keyEncoding: 'binary', compression: false });
+    const database = data.openRecords(folder);
     const entries: RecordEntry[] = [];
     for (const key of database.getKeys()) {
       const [index, label] = (key as Buffer).toString('ascii').split('_');
@@ -44,10 +32,10 @@ export class SplitRecords {
   }
 
   datum(entry: RecordEntry): Datum {
-    const key = Buffer.from(`${String(entry.index).padStart(8, '0')}_${entry.label}`, 'ascii');
+    const key = data.recordKey(entry.index, entry.label);
     const value = this.database.getBinary(key);
     if (value === undefined) throw new Error(`no record ${key.toString()}`);
-    return datumType.toObject(datumType.decode(value), { defaults: true }) as Datum;
+    return caffe.decodeDatum(value);
   }
 
   async close(): Promise<void> {

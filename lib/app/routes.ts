@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { devices, readDatasetManifest, models } from '../index.js';
+import { devices, packageRoot, readDatasetManifest, models } from '../index.js';
 import { AppError, messageOf } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
 import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
@@ -139,7 +139,6 @@ async function checkPlan(form: z.infer<typeof ModelForm>, datasetFolder: string)
 }
 
 async function packageVersion(): Promise<string> {
-  const { packageRoot } = await import('./paths.js');
   return (JSON.parse(await readFile(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 

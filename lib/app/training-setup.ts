@@ -1,6 +1,6 @@
 // training-setup.ts — a model job's network and solver from its dataset and form, as DIGITS derives them (intervals in epochs, lr steps in % of training).
 import path from 'node:path';
-import { caffe, data, models, type BatchSource } from '../index.js';
+import { caffe, data, deployFromTrainVal, models, type BatchSource } from '../index.js';
 import { LmdbBatchSource, readDatasetManifest } from '../index.js';
 import type { ModelForm } from './schemas.js';
 
@@ -51,7 +51,9 @@ export async function planTraining(form: ModelForm, datasetFolder: string): Prom
   const trainVal = withDataSettings(networks.trainVal, form, datasetFolder, manifest, crop, meanValues);
   const itersPerEpoch = Math.ceil(train.count / batchSize);
   const solver = solverParameter(form, trainVal, itersPerEpoch, val?.count ? Math.ceil(val.count / valBatchSize) : 0);
-  return { trainVal, deploy: networks.deploy, solver, batchSize, valBatchSize, itersPerEpoch, labels: manifest.labels, inputShape, meanValues };
+  // A custom net's deploy form is derived from it as DIGITS does (Data → Input, losses → Softmax).
+  const deploy = networks.deploy ?? deployFromTrainVal(trainVal, [channels, height, width]);
+  return { trainVal, deploy, solver, batchSize, valBatchSize, itersPerEpoch, labels: manifest.labels, inputShape, meanValues };
 }
 
 /** DIGITS' mean pixel: the spatial average of each channel of the mean image. */
@@ -63,12 +65,33 @@ async function pixelMean(file: string): Promise<number[]> {
 
 function buildNetworks(form: ModelForm, manifest: DatasetManifest, inputShape: [number, number, number], batchSize: number, valBatchSize: number) {
   const numClasses = manifest.labels.length;
-  if (form.network === 'custom') throw new Error('Custom networks need deployFromTrainVal from lib/index.ts, which it does not export yet');
+  if (form.network === 'custom') return { trainVal: customNetwork(form.customNetwork ?? '', numClasses, batchSize, valBatchSize), deploy: undefined };
   const builder = form.network === 'alexnet' ? models.alexnet : models.lenet;
   return {
     trainVal: builder({ numClasses, inputShape, batchSize, testBatchSize: valBatchSize }),
     deploy: builder({ variant: 'deploy', numClasses, inputShape, batchSize: 1 }),
   };
+}
+
+/**
+ * A pasted train_val network, filled in as DIGITS does: each Data layer gets the batch size of its
+ * phase, and the last InnerProduct's num_output becomes the dataset's number of classes.
+ */
+function customNetwork(text: string, numClasses: number, batchSize: number, valBatchSize: number): NetParameter {
+  const parsed = caffe.parseNetPrototxt(text, { file: 'custom network' });
+  const lastInnerProduct = parsed.layer.map((layer) => layer.type).lastIndexOf('InnerProduct');
+  if (!parsed.layer.some((layer) => layer.type === 'Data'))
+    throw new Error('The custom network needs Data layers (one for TRAIN and one for TEST) for the dataset to feed');
+  const layer = parsed.layer.map((entry, index): LayerParameter => {
+    if (entry.type === 'Data') {
+      const isTrain = entry.include.some((rule) => rule.phase === 'TRAIN');
+      return { ...entry, data_param: { ...caffe.DataParameterSchema.parse({}), ...entry.data_param, batch_size: isTrain ? batchSize : valBatchSize } };
+    }
+    if (index === lastInnerProduct)
+      return { ...entry, inner_product_param: { ...entry.inner_product_param!, num_output: numClasses } };
+    return entry;
+  });
+  return { ...parsed, layer };
 }
 
 /**

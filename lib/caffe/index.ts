@@ -17,3 +17,4 @@ export {
   type CaffeBlob, type CaffeModel, type CaffeModelLayer, type SolverState, type BinaryReadOptions,
 } from './binary.js';
 export { builtinModelPath, BUILTIN_MODELS, type BuiltinModelName } from './builtin-models.js';
+export { encodeDatum, decodeDatum, readDatumView, type Datum, type DatumView } from './datum.js';

@@ -8,7 +8,7 @@ import type { NetLike } from '../net/contract.js';
 import { Net } from '../net/index.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 import type { CliStreams } from './streams.js';
-import { dataLayerOf } from './train-data.js';
+import { dataLayerOf } from '../models/index.js';
 
 export const TIME_FLAGS: FlagSpecs = {
   network: { type: 'string', default: 'lenet', value: 'lenet|alexnet|<prototxt>', description: 'a builtin network or a prototxt (TRAIN phase)' },

@@ -6,6 +6,7 @@ import {
 } from '../data/index.js';
 import type { TransformParam } from '../data/index.js';
 import { CudnetError } from '../errors.js';
+import { dataLayerOf } from '../models/index.js';
 
 /** What a training run needs to know about its data. */
 export interface TrainingData {
@@ -22,13 +23,6 @@ export interface TrainingData {
   resizeMode?: string;
   /** Opens the batch sources once the net's Data layers (their transform_param) are known. */
   open(network: NetParameter, batchSize: number, valBatchSize: number, seed: number): Promise<{ train: BatchSource; val: BatchSource }>;
-}
-
-/** The Data layer of a phase: the one whose include rule names it, else the only one. */
-export function dataLayerOf(network: NetParameter, phase: 'TRAIN' | 'TEST'): LayerParameter | undefined {
-  const dataLayers = network.layer.filter((layer) => layer.type === 'Data');
-  return dataLayers.find((layer) => layer.include.some((rule) => rule.phase === phase)) ??
-    dataLayers.find((layer) => layer.include.length === 0);
 }
 
 /**

@@ -1,9 +1,9 @@
 // train-setup.ts — the network (builtin or prototxt), its deploy form, and the solver settings of a `cudnet train` run.
 import { loadNetPrototxt, loadSolverPrototxt, SolverParameterSchema, type LayerParameter, type NetParameter, type SolverParameter } from '../caffe/index.js';
 import { CudnetError } from '../errors.js';
-import { alexnet, lenet } from '../models/index.js';
+import { alexnet, dataLayerOf, deployFromTrainVal, lenet } from '../models/index.js';
 import type { ParsedFlags } from './args.js';
-import { dataLayerOf, type TrainingData } from './train-data.js';
+import type { TrainingData } from './train-data.js';
 
 export interface NetworkChoice {
   name: string;
@@ -39,7 +39,7 @@ export async function chooseNetwork(network: string, data: TrainingData, batches
     };
   }
   const trainVal = withBatchSizes(await loadNetPrototxt(network), batches);
-  return { name: network, trainVal, deploy: deployFromTrainVal(trainVal, data) };
+  return { name: network, trainVal, deploy: deployFromTrainVal(trainVal, data.imageShape) };
 }
 
 /** Sets the Data layers' batch_size so that the written train_val says what was run. */
@@ -52,25 +52,6 @@ function withBatchSizes(network: NetParameter, batches: BatchPlan): NetParameter
     return { ...entry, data_param: { ...entry.data_param!, batch_size: size } };
   });
   return { ...network, layer };
-}
-
-/**
- * A deploy net from a train_val net, as DIGITS derives one: the Data layers become one Input
- * "data" of batch 1, TRAIN-only layers, losses and accuracies go, and a Softmax "prob" follows
- * the scores the loss read.
- */
-export function deployFromTrainVal(network: NetParameter, data: TrainingData): NetParameter {
-  const crop = dataLayerOf(network, 'TEST')?.transform_param?.crop_size ?? 0;
-  const [channels, height, width] = data.imageShape;
-  const shape = crop > 0 ? [1, channels, crop, crop] : [1, channels, height, width];
-  const loss = network.layer.find((layer) => layer.type === 'SoftmaxWithLoss');
-  const keep = (layer: LayerParameter) =>
-    !['Data', 'SoftmaxWithLoss', 'Accuracy'].includes(layer.type) && !layer.include.some((rule) => rule.phase === 'TRAIN');
-  const input = { ...network.layer[0]!, name: 'data', type: 'Input', bottom: [], top: ['data'], include: [], exclude: [],
-    transform_param: undefined, data_param: undefined, input_param: { shape: [{ dim: shape }] } } as LayerParameter;
-  const body = network.layer.filter(keep);
-  const prob = loss ? [{ ...loss, name: 'prob', type: 'Softmax', bottom: [loss.bottom[0]!], top: ['prob'], loss_weight: [], loss_param: undefined, include: [], exclude: [] } as LayerParameter] : [];
-  return { ...network, layer: [input, ...body, ...prob] };
 }
 
 /** The recipe of Caffe's LeNet solver (examples/mnist/lenet_solver.prototxt). */

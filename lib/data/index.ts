@@ -13,3 +13,5 @@ export { LmdbBatchSource, type LmdbBatchSourceOptions } from './source.js';
 export { ArrayBatchSource, type ArrayBatchSourceOptions } from './array-source.js';
 export type { TransformParam, Phase } from './transform.js';
 export { readMeanBinaryproto, writeMeanBinaryproto, type MeanBlob } from './mean.js';
+export { openRecords } from './store.js';
+export { recordKey } from './records.js';

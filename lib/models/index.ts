@@ -218,3 +218,4 @@ export function model(name: ModelName, options: ModelOptions = {}): NetParameter
 }
 
 export const models = { lenet, alexnet, prototxt, model, names: MODEL_NAMES };
+export { dataLayerOf, deployFromTrainVal } from './derive.js';
