@@ -35,19 +35,40 @@ async function generate(root: string, count: number): Promise<string> {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const spread = (values: number[]): string => `${Math.min(...values).toFixed(0)}..${Math.max(...values).toFixed(0)}`;
+const load = (): string => os.loadavg()[0]!.toFixed(2);
+
+/**
+ * Times `work` by the clock and by the CPU time of the whole process (every thread): on a busy
+ * machine the clock measures the neighbours too, while images per CPU-second times the core
+ * count says what the cores would do if they were ours alone.
+ */
+async function measure(work: () => Promise<number>): Promise<{ wall: number; cpu: number }> {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const images = await work();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall: images / seconds, cpu: (images / ((cpu.user + cpu.system) / 1e6)) * os.availableParallelism() };
+}
+
+function report(what: string, results: { wall: number; cpu: number }[], bar: number): void {
+  const wall = results.map((result) => result.wall);
+  const cpu = results.map((result) => result.cpu);
+  console.log(`${what}: median ${median(wall).toFixed(0)} images/s (runs ${spread(wall)}); by CPU time ${median(cpu).toFixed(0)} images/s on ${os.availableParallelism()} idle cores (runs ${spread(cpu)}); bar >= ${bar}; load ${load()}`);
+}
 
 async function benchImport(root: string, folder: string, runs: number): Promise<void> {
-  const rates: number[] = [];
+  const results: { wall: number; cpu: number }[] = [];
   for (let run = 0; run <= runs; run++) {
     const dest = path.join(root, `import_${run}`);
-    const started = performance.now();
-    const report = await createDataset({ folder, dest, width: 256, height: 256, resizeMode: 'squash', encoding: 'png', valPercent: 25 });
-    const seconds = (performance.now() - started) / 1000;
-    const images = Object.values(report.splits).reduce((sum, split) => sum + split!.count, 0);
-    if (run > 0) rates.push(images / seconds); // run 0 warms the file cache and sharp
+    const result = await measure(async () => {
+      const report = await createDataset({ folder, dest, width: 256, height: 256, resizeMode: 'squash', encoding: 'png', valPercent: 25 });
+      return Object.values(report.splits).reduce((sum, split) => sum + split!.count, 0);
+    });
+    if (run > 0) results.push(result); // run 0 warms the file cache and sharp
     rmSync(dest, { recursive: true, force: true });
   }
-  console.log(`import  500x375 JPEG -> 256x256 squash PNG: median ${median(rates).toFixed(0)} images/s (runs ${spread(rates)}; bar >= 400)`);
+  report('import  500x375 JPEG -> 256x256 squash PNG', results, 400);
 }
 
 async function benchSource(root: string, folder: string, batches: number): Promise<void> {
@@ -58,14 +79,15 @@ async function benchSource(root: string, folder: string, batches: number): Promi
     transform: { cropSize: 227, mirror: true, meanFile: path.join(dest, 'mean.binaryproto') },
   });
   for (let i = 0; i < 5; i++) await source.next(); // warm-up: workers started, pages mapped
-  const rates: number[] = [];
+  const results: { wall: number; cpu: number }[] = [];
   for (let round = 0; round < 5; round++) {
-    const started = performance.now();
-    for (let i = 0; i < batches; i++) await source.next();
-    rates.push((batches * 100) / ((performance.now() - started) / 1000));
+    results.push(await measure(async () => {
+      for (let i = 0; i < batches; i++) await source.next();
+      return batches * 100;
+    }));
   }
   await source.close();
-  console.log(`source  256x256 raw -> 227 crop + mirror + mean, batch 100: median ${median(rates).toFixed(0)} images/s (runs ${spread(rates)}; bar >= 5000)`);
+  report('source  256x256 raw -> 227 crop + mirror + mean, batch 100', results, 5000);
 }
 
 /** Entry point for `npm run bench -- dataset [--images N]`. */

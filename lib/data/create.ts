@@ -2,7 +2,7 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { convertChannels, decodeResizedFile, ImageError } from './decode.js';
+import { convertChannels, decodeResizedFile, ImageError, type ResizedImage } from './decode.js';
 import { DatasetError } from './errors.js';
 import { MeanAccumulator, saveMean } from './mean.js';
 import { resolveOptions, type CreateDatasetOptions, type ResolvedOptions } from './options.js';
@@ -10,8 +10,8 @@ import { planImport, SPLIT_NAMES, type Entry, type ImportPlan, type SkippedFile,
 import { mapInOrder } from './pool.js';
 import { ProgressTracker, type ProgressListener } from './progress.js';
 import { createRandom, mixSeed } from './random.js';
-import { encodeRecord, recordKey } from './records.js';
-import { resizeImage, type RawImage } from './resize.js';
+import { encodeRecord, encoderOf, recordKey } from './records.js';
+import { resizeImage } from './resize.js';
 import { RecordWriter } from './store.js';
 import { buildManifest, MANIFEST_FILE, type DatasetManifest, type SplitSummary } from './manifest.js';
 
@@ -105,10 +105,11 @@ async function publish(partial: string, dest: string, overwrite: boolean): Promi
 }
 
 /** Decodes (or takes from memory), converts channels and resizes one entry. */
-async function prepareImage(entry: Entry, options: ResolvedOptions, noiseSeed: number): Promise<RawImage> {
+async function prepareImage(entry: Entry, options: ResolvedOptions, noiseSeed: number, needPixels: boolean): Promise<ResizedImage> {
   const random = createRandom(noiseSeed);
   if (entry.pixels === undefined) {
-    return decodeResizedFile(entry.path, options.channels, options.width, options.height, options.resizeMode, random, options.maxInputPixels);
+    const encode = needPixels || options.encoding === 'none' ? undefined : encoderOf(options.encoding);
+    return decodeResizedFile(entry.path, options.channels, options.width, options.height, options.resizeMode, random, options.maxInputPixels, encode);
   }
   return resizeImage(convertChannels(entry.pixels, options.channels), options.width, options.height, options.resizeMode, random);
 }
@@ -145,7 +146,7 @@ async function writeSplit(
   let done = 0;
   try {
     await mapInOrder(entries, options.concurrency, async (entry, index) => {
-      const image = await prepareImage(entry, options, mixSeed(options.seed, splitIndex, index));
+      const image = await prepareImage(entry, options, mixSeed(options.seed, splitIndex, index), mean !== undefined);
       return { image: mean !== undefined ? image : undefined, record: await encodeRecord(image, entry.label, options.encoding) };
     }, async (result, entry) => {
       tracker.update(++done);

@@ -153,11 +153,14 @@ const OWN_FORMAT_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm']);
  * the scaled pixels as resizeImage does). Same pixels as decodeImageFile + resizeImage, without
  * the full-size intermediate; for reductions of 2x or more libvips decodes JPEGs at a reduced
  * size first (shrink-on-load). Grey datasets and our own formats take that two-step path,
- * since grey is converted (PIL's formula) before scaling. Throws ImageError.
+ * since grey is converted (PIL's formula) before scaling. With `encode` (the record's PNG or
+ * JPEG settings), an image that needs no crop or padding comes back encoded by the same call,
+ * for splits whose pixels are not summed into the mean. Throws ImageError.
  */
 export async function decodeResizedFile(
-  file: string, channels: 1 | 3, width: number, height: number, mode: ResizeMode, random: Random, maxPixels = DEFAULT_MAX_INPUT_PIXELS,
-): Promise<RawImage> {
+  file: string, channels: 1 | 3, width: number, height: number, mode: ResizeMode, random: Random,
+  maxPixels = DEFAULT_MAX_INPUT_PIXELS, encode?: (pipeline: Sharp) => Sharp,
+): Promise<ResizedImage> {
   const twoStep = async (): Promise<RawImage> => resizeImage(await decodeImageFile(file, channels, maxPixels), width, height, mode, random);
   if (channels === 1 || OWN_FORMAT_EXTENSIONS.has(path.extname(file).toLowerCase())) return twoStep();
   try {
@@ -167,18 +170,27 @@ export async function decodeResizedFile(
       const oriented = (await open().metadata()).autoOrient;
       plan = planResize(oriented.width, oriented.height, width, height, mode);
     }
-    const { data, info } = await open()
+    const scaling = open()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace('srgb')
-      .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' })
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+      .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: 'linear' });
+    const final = plan.resizeWidth === width && plan.resizeHeight === height;
+    if (encode !== undefined && final) {
+      // Nothing left to do on the pixels: the same call writes the record's file.
+      return { pixels: new Uint8Array(0), width, height, channels: 3, encoded: await encode(scaling).toBuffer() };
+    }
+    const { data, info } = await scaling.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const scaled = { pixels: data, width: info.width, height: info.height, channels: info.channels };
     if (scaled.channels !== 3) throw new ImageError('unreadable', `decoded to ${scaled.channels} channels`);
-    return scaled.width === width && scaled.height === height ? scaled : cropAndPad(scaled, plan, width, height, random);
+    return final ? scaled : cropAndPad(scaled, plan, width, height, random);
   } catch (error) {
     // A BMP or Netpbm file under another extension: sharp does not know the format, our readers may.
     if (/unsupported image format/i.test((error as Error)?.message ?? '')) return twoStep();
     throw toImageError(error);
   }
+}
+
+/** A resized image: its pixels, or, when decodeResizedFile was asked to encode and could, the encoded file (pixels empty). */
+export interface ResizedImage extends RawImage {
+  encoded?: Buffer;
 }

@@ -1,5 +1,5 @@
 // The dataset record: key `%08d_<label>` and a Caffe Datum value (raw CHW uint8 BGR, or a PNG/JPEG file), as DIGITS writes it.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { encodeDatum } from '../caffe/datum.js';
 import type { Encoding } from './options.js';
 import type { RawImage } from './resize.js';
@@ -44,15 +44,19 @@ export const PNG_COMPRESSION_LEVEL = 1;
 export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg'): Promise<Buffer> {
   const raw = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
   // Without this sharp would store a one-band image as RGB.
-  const input = image.channels === 1 ? raw.toColourspace('b-w') : raw;
-  return format === 'png'
-    ? input.png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: true }).toBuffer()
-    : input.jpeg({ quality: 90 }).toBuffer();
+  return encoderOf(format)(image.channels === 1 ? raw.toColourspace('b-w') : raw).toBuffer();
 }
 
-/** Builds the Datum bytes for one resized image. */
-export async function encodeRecord(image: RawImage, label: number, encoding: Encoding): Promise<Uint8Array> {
+/** Sets a sharp pipeline's output to the record file format. */
+export function encoderOf(format: 'png' | 'jpg'): (pipeline: Sharp) => Sharp {
+  return format === 'png'
+    ? (pipeline) => pipeline.png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: true })
+    : (pipeline) => pipeline.jpeg({ quality: 90 });
+}
+
+/** Builds the Datum bytes for one resized image (already encoded when `image.encoded` is set). */
+export async function encodeRecord(image: RawImage & { encoded?: Uint8Array }, label: number, encoding: Encoding): Promise<Uint8Array> {
   const shape = { channels: image.channels, height: image.height, width: image.width, label };
   if (encoding === 'none') return encodeDatum({ ...shape, data: toPlanarBgr(image) });
-  return encodeDatum({ ...shape, data: await encodeImageFile(image, encoding), encoded: true });
+  return encodeDatum({ ...shape, data: image.encoded ?? (await encodeImageFile(image, encoding)), encoded: true });
 }
