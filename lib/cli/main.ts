@@ -6,7 +6,7 @@ import { runDatasetCreateCli } from '../data/index.js';
 import { CudnetError, closestName } from '../errors.js';
 import type { CliStreams } from './streams.js';
 
-const COMMANDS = ['train', 'time', 'bench', 'dataset'] as const;
+const COMMANDS = ['train', 'time', 'bench', 'dataset', 'serve'] as const;
 
 export const MAIN_USAGE = `Usage: cudnet <command> [options]
 
@@ -15,6 +15,7 @@ Commands:
   time             time a network's layers, forward and backward (as caffe time)
   bench            per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
   dataset create   import images into an LMDB dataset (as DIGITS)
+  serve            the training app in the browser (datasets, models, live training, classification)
 
 Run \`cudnet <command> --help\` for a command's options.`;
 
@@ -30,6 +31,10 @@ async function runnerFor(command: (typeof COMMANDS)[number]): Promise<Runner> {
       out: (text) => streams.stdout.write(`${text}\n`),
       err: (text) => streams.stderr.write(`${text}\n`),
     });
+  }
+  if (command === 'serve') {
+    const { runServeCli } = await import('../app/cli.js');
+    return (argv) => runServeCli([...argv]);
   }
   return (argv, streams) => runDatasetCreateCli(argv, streams);
 }
