@@ -165,13 +165,9 @@ export function lrPolicyFields(form: Pick<ModelForm, 'lrPolicy' | 'lrStep' | 'lr
 /** The LMDB batch sources of the train and val Data layers, with their transform_param. */
 export async function openSources(plan: TrainingPlan, seed: number): Promise<{ train: BatchSource; val?: BatchSource }> {
   const open = (layer: LayerParameter | undefined, phase: 'TRAIN' | 'TEST', batchSize: number) => {
-    const param = layer!.transform_param;
     return LmdbBatchSource.open({
-      source: layer!.data_param!.source!, batchSize, phase, shuffle: phase === 'TRAIN', seed,
-      transform: {
-        scale: param?.scale ?? 1, mirror: param?.mirror ?? false, cropSize: param?.crop_size || undefined,
-        meanFile: param?.mean_file, meanValue: param?.mean_value.length ? [...param.mean_value] : undefined,
-      },
+      source: layer!.data_param!.source!, batchSize, phase, shuffle: phase === 'TRAIN', seed, reuseBuffers: true,
+      transform: data.transformFromCaffe(layer!.transform_param),
     });
   };
   const dataLayer = (phase: 'TRAIN' | 'TEST') => plan.trainVal.layer.find((layer) => layer.type === 'Data' && layer.include.some((rule) => rule.phase === phase));

@@ -1,10 +1,9 @@
 // train-data.ts — what `cudnet train` trains on: the MNIST digits of the mnist package, or a dataset folder made by `cudnet dataset create`.
 import { join, resolve } from 'node:path';
-import type { LayerParameter, NetParameter } from '../caffe/index.js';
+import type { NetParameter } from '../caffe/index.js';
 import {
-  ArrayBatchSource, LmdbBatchSource, loadMnistDigits, mnistSplit, readDatasetManifest, type BatchSource,
+  ArrayBatchSource, LmdbBatchSource, loadMnistDigits, mnistSplit, readDatasetManifest, transformFromCaffe, type BatchSource,
 } from '../data/index.js';
-import type { TransformParam } from '../data/index.js';
 import { CudnetError } from '../errors.js';
 import { dataLayerOf } from '../models/index.js';
 
@@ -62,15 +61,6 @@ export async function datasetFolderData(folder: string): Promise<TrainingData> {
   if (!train || !val || val.count === 0)
     throw new CudnetError('INVALID_ARGUMENT', `The dataset ${folder} needs a train and a val split to train with (it has ${Object.keys(manifest.splits).join(', ')})`);
   const meanFile = resolve(folder, manifest.mean.binaryproto);
-  const transformOf = (layer: LayerParameter | undefined): TransformParam => {
-    const param = layer?.transform_param;
-    return {
-      scale: param?.scale ?? 1, mirror: param?.mirror ?? false, cropSize: param?.crop_size || undefined,
-      // A net's own mean_file (Caffe's example path) is replaced by the dataset's mean, as DIGITS does.
-      meanFile: param?.mean_file !== undefined ? meanFile : undefined,
-      meanValue: param?.mean_value.length ? [...param.mean_value] : undefined,
-    };
-  };
   return {
     description: `dataset ${folder} (${train.count} training, ${val.count} validation)`,
     labels: manifest.labels,
@@ -81,7 +71,9 @@ export async function datasetFolderData(folder: string): Promise<TrainingData> {
     resizeMode: manifest.image.resizeMode,
     async open(network, batchSize, valBatchSize, seed) {
       const open = (db: string, phase: 'TRAIN' | 'TEST', size: number) => LmdbBatchSource.open({
-        source: join(folder, db), batchSize: size, phase, transform: transformOf(dataLayerOf(network, phase)), shuffle: phase === 'TRAIN', seed,
+        // A net's own mean_file (Caffe's example path) is replaced by the dataset's mean, as DIGITS does.
+        source: join(folder, db), batchSize: size, phase, transform: transformFromCaffe(dataLayerOf(network, phase)?.transform_param, meanFile),
+        shuffle: phase === 'TRAIN', seed, reuseBuffers: true,
       });
       return { train: await open(train.db, 'TRAIN', batchSize), val: await open(val.db, 'TEST', valBatchSize) };
     },

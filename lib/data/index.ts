@@ -11,7 +11,7 @@ export { createMnistDataset, loadMnistDigits, mnistSplit, type MnistDigits } fro
 export type { BatchSource } from './batch-source.js';
 export { LmdbBatchSource, type LmdbBatchSourceOptions } from './source.js';
 export { ArrayBatchSource, type ArrayBatchSourceOptions } from './array-source.js';
-export type { TransformParam, Phase } from './transform.js';
+export { transformFromCaffe, type TransformParam, type Phase } from './transform.js';
 export { readMeanBinaryproto, writeMeanBinaryproto, type MeanBlob } from './mean.js';
 export { openRecords } from './store.js';
 export { recordKey } from './records.js';

@@ -1,4 +1,5 @@
 // Caffe's DataTransformer for one image (src/caffe/data_transformer.cpp): crop, mirror, mean subtraction, scale.
+import type { TransformationParameter } from '../caffe/index.js';
 import { createRandom, mixSeed } from './random.js';
 
 /** transform_param of a Data layer (Caffe names in comments). */
@@ -16,6 +17,20 @@ export interface TransformParam {
 }
 
 export type Phase = 'TRAIN' | 'TEST';
+
+/**
+ * A Data layer's Caffe transform_param as the batch source takes it. `meanFile`, when given,
+ * replaces the layer's own mean_file path (DIGITS points every net at its dataset's mean).
+ */
+export function transformFromCaffe(param: TransformationParameter | undefined, meanFile?: string): TransformParam {
+  return {
+    scale: param?.scale ?? 1,
+    mirror: param?.mirror ?? false,
+    cropSize: param?.crop_size || undefined,
+    meanFile: param?.mean_file !== undefined ? (meanFile ?? param.mean_file) : undefined,
+    meanValue: param?.mean_value.length ? [...param.mean_value] : undefined,
+  };
+}
 
 /** The random choices for one image: mirrored or not, and where the crop window starts. */
 export interface ItemChoice {

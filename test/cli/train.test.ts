@@ -61,3 +61,16 @@ t.test('the validation batch divides the validation set when it can', async (t) 
   t.equal(validationBatchSize(1998), 74);
   t.equal(validationBatchSize(37), 37);
 });
+
+t.test('cudnet train --dataset reads a dataset made by cudnet dataset create (PNG records, the LMDB source)', async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), 'cudnet-train-dataset-'));
+  const created = captureStreams();
+  t.equal(await runCli(['dataset', 'create', join(folder, 'mnist'), '--mnist'], created), 0, created.err());
+  const streams = captureStreams();
+  const output = join(folder, 'run');
+  const code = await runCli(['train', '--dataset', join(folder, 'mnist'), '--epochs', '1', '--device', 'cpu', '--output', output], streams);
+  t.equal(code, 0, streams.err());
+  const accuracy = Number(/validation accuracy ([\d.]+)%/.exec(streams.out())?.[1]);
+  t.ok(accuracy > 80, `validation accuracy ${accuracy}% > 80% after one epoch`);
+  t.match(JSON.parse(await readFile(join(output, 'info.json'), 'utf8')), { 'image dimensions': [28, 28, 1], 'image resize mode': 'squash' });
+});
