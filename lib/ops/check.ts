@@ -70,13 +70,49 @@ function expectationOf(schema: z.ZodObject, path: PropertyKey[], issue: z.core.$
   return issue.message.replace(/^Invalid input: /, '').toLowerCase();
 }
 
+// Layers pass the same options object on every call, and a zod parse costs tens of microseconds,
+// more than many ops take to queue: a parse is kept per (options object, schema) and reused while
+// the object's contents (compared as JSON) are unchanged.
+const strictSchemas = new WeakMap<z.ZodObject, z.ZodObject>();
+const parsedOptions = new WeakMap<object, Map<z.ZodObject, { text: string; value: unknown }>>();
+const parsedDefaults = new WeakMap<z.ZodObject, unknown>();
+
+function strictSchema(schema: z.ZodObject): z.ZodObject {
+  let strict = strictSchemas.get(schema);
+  if (!strict) strictSchemas.set(schema, (strict = schema.strict()));
+  return strict;
+}
+
+function cachedOptions(schema: z.ZodObject, options: unknown): unknown {
+  if (options === undefined || options === null) return parsedDefaults.get(schema);
+  if (typeof options !== 'object') return undefined;
+  const entry = parsedOptions.get(options)?.get(schema);
+  return entry !== undefined && entry.text === JSON.stringify(options) ? entry.value : undefined;
+}
+
+function rememberOptions(schema: z.ZodObject, options: unknown, value: unknown): void {
+  if (options === undefined || options === null) {
+    parsedDefaults.set(schema, value);
+    return;
+  }
+  if (typeof options !== 'object') return;
+  let bySchema = parsedOptions.get(options);
+  if (!bySchema) parsedOptions.set(options, (bySchema = new Map()));
+  bySchema.set(schema, { text: JSON.stringify(options), value });
+}
+
 /**
  * Validates an options object against a strict zod schema. Unknown keys get "did you mean";
  * bad values get "<op>: Expected <what> for <option> but received <value>".
  */
 export function parseOptions<S extends z.ZodObject>(op: string, schema: S, options: unknown): z.infer<S> {
-  const result = schema.strict().safeParse(options ?? {});
-  if (result.success) return result.data as z.infer<S>;
+  const cached = cachedOptions(schema, options);
+  if (cached !== undefined) return cached as z.infer<S>;
+  const result = strictSchema(schema).safeParse(options ?? {});
+  if (result.success) {
+    rememberOptions(schema, options, result.data);
+    return result.data as z.infer<S>;
+  }
   // A misspelled key also leaves its required field missing: name the misspelling first.
   const issues = result.error.issues;
   const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0];
