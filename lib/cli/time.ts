@@ -1,4 +1,5 @@
-// time.ts — `cudnet time`, as `caffe time`: per-layer forward and backward milliseconds and the whole iteration, as a table or JSON.
+// time.ts — `cudnet time`, as `caffe time`: per-layer forward and backward milliseconds, the solver's
+// parameter update, and the whole training iteration (forward + backward + update), as a table or JSON.
 import { loadNetPrototxt, type NetParameter } from '../caffe/index.js';
 import type { BatchSource } from '../data/batch-source.js';
 import { device as resolveDevice, type Device, type DeviceName } from '../device.js';
@@ -6,6 +7,8 @@ import { CudnetError } from '../errors.js';
 import { alexnet, lenet } from '../models/index.js';
 import type { NetLike } from '../net/contract.js';
 import { Net } from '../net/index.js';
+import { updateParam, type UpdateSettings } from '../solver/update.js';
+import { Tensor } from '../tensor.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 import type { CliStreams } from './streams.js';
 import { dataLayerOf } from '../models/index.js';
@@ -22,7 +25,9 @@ export const TIME_FLAGS: FlagSpecs = {
 export const TIME_USAGE = `Usage: cudnet time [options]
 
 Times a network's forward and backward passes as \`caffe time\` does: each layer alone (the median
-over the iterations, the device synchronised around every layer call), then whole iterations.
+over the iterations, the device synchronised around every layer call), the solver's update of every
+learnable parameter (SGD with momentum 0.9, as LeNet's and AlexNet's solvers), then whole training
+iterations: forward + backward + update.
 
 Options:
 ${formatFlags(TIME_FLAGS)}`;
@@ -45,10 +50,42 @@ export interface TimeReport {
   forwardMs: number;
   backwardMs: number;
   layerSumMs: number;
-  /** Medians of whole passes, timed separately. */
+  /** Median of the SGD update of every learnable parameter, timed alone. */
+  updateMs: number;
+  /** Medians of whole passes, timed separately; iterationMs is the median of forward + backward + update. */
   iterationMs: number;
   iterationForwardMs: number;
   iterationBackwardMs: number;
+  iterationUpdateMs: number;
+}
+
+/** The update `cudnet time` applies: SGD with the momentum and weight decay of Caffe's LeNet and AlexNet solvers. */
+const TIMED_UPDATE: UpdateSettings = {
+  type: 'SGD', momentum: 0.9, momentum2: 0.999, rmsDecay: 0.99, delta: 1e-8, weightDecay: 5e-4, regularization: 'L2',
+};
+const TIMED_RATE = 0.01;
+
+/** The solver's parameter update (SGDSolver::ApplyUpdate's fused per-blob op), with its own history blobs. */
+class TimedUpdate {
+  private readonly histories: Tensor[];
+  private iteration = 0;
+
+  constructor(private readonly net: NetLike) {
+    this.histories = net.learnableParams.map((param) => Tensor.zeros(param.blob.shape, param.blob.data.device));
+  }
+
+  /** Queues the update of every learnable parameter, as the solver does after backward. */
+  apply(): void {
+    this.net.learnableParams.forEach((param, index) => {
+      const target = { weights: param.blob.data, gradient: param.blob.diff, lrMult: param.lrMult, decayMult: param.decayMult };
+      updateParam(TIMED_UPDATE, TIMED_RATE, this.iteration, target, this.histories[index]!, null);
+    });
+    this.iteration++;
+  }
+
+  dispose(): void {
+    for (const history of this.histories) history.dispose();
+  }
 }
 
 /** One batch of random images (uniform [0, 1)) and labels cycling over the classes, served at every forward. */
@@ -114,11 +151,14 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Each layer alone, forward in order then backward in reverse, synchronised around every call. */
-async function timeLayers(net: NetLike, iterations: number): Promise<{ forward: number[][]; backward: number[][] }> {
+/** Each layer alone, forward in order then backward in reverse, then the update, synchronised around every call. */
+async function timeLayers(
+  net: NetLike, update: TimedUpdate, iterations: number,
+): Promise<{ forward: number[][]; backward: number[][]; update: number[] }> {
   const count = net.layers.length;
   const forward = Array.from({ length: count }, () => [] as number[]);
   const backward = Array.from({ length: count }, () => [] as number[]);
+  const updates: number[] = [];
   for (let iteration = 0; iteration < iterations; iteration++) {
     net.clearParamDiffs();
     await net.device.synchronize();
@@ -134,14 +174,21 @@ async function timeLayers(net: NetLike, iterations: number): Promise<{ forward: 
       await net.device.synchronize();
       backward[index]!.push(performance.now() - start);
     }
+    const start = performance.now();
+    update.apply();
+    await net.device.synchronize();
+    updates.push(performance.now() - start);
   }
-  return { forward, backward };
+  return { forward, backward, update: updates };
 }
 
-/** Whole forward and backward passes (Net::Forward / Net::Backward), timed on their own. */
-async function timeIterations(net: NetLike, iterations: number): Promise<{ forward: number[]; backward: number[] }> {
+/** Whole training iterations: Net::Forward, Net::Backward and the update, each phase timed on its own. */
+async function timeIterations(
+  net: NetLike, update: TimedUpdate, iterations: number,
+): Promise<{ forward: number[]; backward: number[]; update: number[] }> {
   const forward: number[] = [];
   const backward: number[] = [];
+  const updates: number[] = [];
   for (let iteration = 0; iteration < iterations; iteration++) {
     net.clearParamDiffs();
     await net.device.synchronize();
@@ -151,37 +198,45 @@ async function timeIterations(net: NetLike, iterations: number): Promise<{ forwa
     const middle = performance.now();
     net.backward();
     await net.device.synchronize();
+    const backwardEnd = performance.now();
+    update.apply();
+    await net.device.synchronize();
     forward.push(middle - start);
-    backward.push(performance.now() - middle);
+    backward.push(backwardEnd - middle);
+    updates.push(performance.now() - backwardEnd);
   }
-  return { forward, backward };
+  return { forward, backward, update: updates };
 }
 
 /** Times the network the flags name. */
 export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
   const device = resolveDevice(String(flags.device) as DeviceName);
   const { net, name } = await timingNet(flags, device);
+  const update = new TimedUpdate(net);
   try {
     const iterations = Number(flags.iterations);
     await net.forward();
     net.backward();
+    update.apply();
     await device.synchronize();
-    const perLayer = await timeLayers(net, iterations);
-    const whole = await timeIterations(net, iterations);
+    const perLayer = await timeLayers(net, update, iterations);
+    const whole = await timeIterations(net, update, iterations);
     const layers = net.layers.map((layer, index) => ({
       name: layer.name, type: layer.type, forwardMs: median(perLayer.forward[index]!), backwardMs: median(perLayer.backward[index]!),
     }));
     const forwardMs = layers.reduce((sum, layer) => sum + layer.forwardMs, 0);
     const backwardMs = layers.reduce((sum, layer) => sum + layer.backwardMs, 0);
-    const totals = whole.forward.map((value, index) => value + whole.backward[index]!);
+    const totals = whole.forward.map((value, index) => value + whole.backward[index]! + whole.update[index]!);
     const first = net.layers[0]?.tops[0];
     return {
       network: name, device: device.name, deviceDescription: device.description,
       batchSize: (first && net.blobs.get(first)?.shape[0]) || 0, iterations, layers,
-      forwardMs, backwardMs, layerSumMs: forwardMs + backwardMs,
+      forwardMs, backwardMs, layerSumMs: forwardMs + backwardMs, updateMs: median(perLayer.update),
       iterationMs: median(totals), iterationForwardMs: median(whole.forward), iterationBackwardMs: median(whole.backward),
+      iterationUpdateMs: median(whole.update),
     };
   } finally {
+    update.dispose();
     net.dispose();
   }
 }
@@ -190,12 +245,14 @@ function formatTable(report: TimeReport): string {
   const nameWidth = Math.max(5, ...report.layers.map((layer) => layer.name.length)) + 2;
   const typeWidth = Math.max(4, ...report.layers.map((layer) => layer.type.length)) + 2;
   const ms = (value: number) => value.toFixed(3).padStart(12);
+  const blank = ''.padStart(12);
   const lines = [
     `${report.network}, batch ${report.batchSize}, ${report.iterations} iterations, ${report.device} (${report.deviceDescription})`,
-    `${'layer'.padEnd(nameWidth)}${'type'.padEnd(typeWidth)}${'forward ms'.padStart(12)}${'backward ms'.padStart(12)}`,
+    `${'layer'.padEnd(nameWidth)}${'type'.padEnd(typeWidth)}${'forward ms'.padStart(12)}${'backward ms'.padStart(12)}${'update ms'.padStart(12)}`,
     ...report.layers.map((layer) => `${layer.name.padEnd(nameWidth)}${layer.type.padEnd(typeWidth)}${ms(layer.forwardMs)}${ms(layer.backwardMs)}`),
+    `${'update'.padEnd(nameWidth)}${'SGD'.padEnd(typeWidth)}${blank}${blank}${ms(report.updateMs)}`,
     `${'sum of layers'.padEnd(nameWidth + typeWidth)}${ms(report.forwardMs)}${ms(report.backwardMs)}  = ${report.layerSumMs.toFixed(3)} ms`,
-    `${'whole iteration'.padEnd(nameWidth + typeWidth)}${ms(report.iterationForwardMs)}${ms(report.iterationBackwardMs)}  = ${report.iterationMs.toFixed(3)} ms (median)`,
+    `${'whole iteration'.padEnd(nameWidth + typeWidth)}${ms(report.iterationForwardMs)}${ms(report.iterationBackwardMs)}${ms(report.iterationUpdateMs)}  = ${report.iterationMs.toFixed(3)} ms (median)`,
   ];
   return `${lines.join('\n')}\n`;
 }
