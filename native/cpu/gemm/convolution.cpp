@@ -132,16 +132,21 @@ float sumOf(const float* x, int n) {
   return total;
 }
 
-// The weights of every group packed once (transposed for backward data), shared by all images.
-std::vector<gemm::PackedA> packWeights(const Geometry& g, const float* w, bool transposed) {
-  std::vector<gemm::PackedA> packed;
-  packed.reserve(g.groups);
+// The weights of every group packed once per call (transposed for backward data), shared by all images.
+// The packed copies live between calls so their storage is reused (only the stream thread runs
+// convolutions); one set per direction and thread.
+using PackedWeights = std::vector<std::unique_ptr<gemm::PackedA>>;
+thread_local PackedWeights packedForward, packedTransposed;
+
+const PackedWeights& packWeights(const Geometry& g, const float* w, bool transposed) {
+  PackedWeights& packed = transposed ? packedTransposed : packedForward;
+  while (static_cast<int>(packed.size()) < g.groups) packed.push_back(std::make_unique<gemm::PackedA>());
   for (int group = 0; group < g.groups; ++group) {
     const float* weights = w + g.weightOffset(group);
     if (transposed)
-      packed.emplace_back(true, g.columnRows, g.filters, weights, g.columnRows);
+      packed[group]->pack(true, g.columnRows, g.filters, weights, g.columnRows);
     else
-      packed.emplace_back(false, g.filters, g.columnRows, weights, g.columnRows);
+      packed[group]->pack(false, g.filters, g.columnRows, weights, g.columnRows);
   }
   return packed;
 }
@@ -192,7 +197,7 @@ const float* gatherImages(const float* source, size_t imageStride, int rows, int
 void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
   const Geometry g(p);
   if (g.spatial <= 0) return;
-  const std::vector<gemm::PackedA> weights = packWeights(g, w, false);
+  const PackedWeights& weights = packWeights(g, w, false);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
     const int columns = count * g.spatial;
@@ -202,12 +207,12 @@ void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const floa
       // One image's product [filters, spatial] is its output; several images' go through a buffer.
       float* product = count == 1 ? output : productBuffer.get(static_cast<size_t>(g.filters) * columns);
       if (g.pointwise && count == 1)
-        multiply(inner, weights[group], false, g.spatial, input, g.spatial, 0.f, product, g.spatial);
+        multiply(inner, *weights[group], false, g.spatial, input, g.spatial, 0.f, product, g.spatial);
       else if (inner)
-        gemm::sgemm(*inner, weights[group], BatchColumns(input, imageStride, p, false), columns, 1.f, 0.f, product,
+        gemm::sgemm(*inner, *weights[group], BatchColumns(input, imageStride, p, false), columns, 1.f, 0.f, product,
                     columns);
       else
-        gemm::sgemmSerial(weights[group], BatchColumns(input, imageStride, p, false), columns, 1.f, 0.f, product,
+        gemm::sgemmSerial(*weights[group], BatchColumns(input, imageStride, p, false), columns, 1.f, 0.f, product,
                           columns);
       const float* bias = b ? b + group * g.filters : nullptr;
       for (int m = 0; m < count; ++m)
@@ -227,7 +232,7 @@ void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const floa
 void backwardData(ThreadPool& pool, const Conv2dParams& p, const float* w, const float* dy, float* dx) {
   const Geometry g(p);
   if (g.spatial <= 0) return std::fill(dx, dx + static_cast<size_t>(p.N) * p.C * p.H * p.W, 0.f);
-  const std::vector<gemm::PackedA> weightsTransposed = packWeights(g, w, true);
+  const PackedWeights& weightsTransposed = packWeights(g, w, true);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
     const int columns = count * g.spatial;
@@ -235,13 +240,13 @@ void backwardData(ThreadPool& pool, const Conv2dParams& p, const float* w, const
       const float* gradient = dy + g.outputOffset(n0, group);
       float* output = dx + g.inputOffset(n0, group, p);
       if (g.pointwise && count == 1) {
-        multiply(inner, weightsTransposed[group], false, g.spatial, gradient, g.spatial, 0.f, output, g.spatial);
+        multiply(inner, *weightsTransposed[group], false, g.spatial, gradient, g.spatial, 0.f, output, g.spatial);
         continue;
       }
       // col = W_g^T * [dy of each image side by side]: [columnRows, columns], folded back image by image.
       if (count > 1) gradient = gatherImages(gradient, outputStride, g.filters, g.spatial, count);
       float* col = columnBuffer.get(static_cast<size_t>(g.columnRows) * columns);
-      multiply(inner, weightsTransposed[group], false, columns, gradient, columns, 0.f, col, columns);
+      multiply(inner, *weightsTransposed[group], false, columns, gradient, columns, 0.f, col, columns);
       for (int m = 0; m < count; ++m) fold(col + m * g.spatial, columns, g, p, inner, output + m * imageStride);
     }
   });

@@ -159,10 +159,11 @@ void gemmThreaded(ThreadPool& pool, const OperandA& a, const OperandB& b, int M,
 
 }  // namespace
 
-PackedA::PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda) : M_(M), K_(K) {
+void PackedA::pack(bool transA, int M, int K, const float* A, ptrdiff_t lda) {
   const KernelSet& kernels = bestKernelSet();
+  M_ = M, K_ = K;
   paddedRows_ = (M + kernels.MR - 1) / kernels.MR * kernels.MR;
-  data_.resize(static_cast<size_t>(paddedRows_) * std::max(K, 0));
+  data_ = storage_.get(std::max<size_t>(static_cast<size_t>(paddedRows_) * std::max(K, 0), 1));
   const ptrdiff_t rowStride = transA ? 1 : lda, columnStride = transA ? lda : 1;
   const int step = depthStep(K);
   for (int p0 = 0; p0 < K; p0 += step) {

@@ -11,25 +11,31 @@
 
 #include "../thread_pool.h"
 #include "microkernel.h"
+#include "scratch.h"
 
 namespace cudnet::cpu::gemm {
 
 // op(A) [M,K] packed once into the micro-kernel's layout, for many products that share it
 // (a convolution's weights, reused by every image). Layout: depth block after depth block
 // (depthStep(K) deep), each holding all rows in panels of MR (pack.h).
+// pack() may be called again with other matrices: the storage is kept (never zero-filled, never given
+// back), so a convolution that repacks its weights on every call pays no allocation or page faults.
 class PackedA {
  public:
-  PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda);
+  PackedA() = default;
+  PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda) { pack(transA, M, K, A, lda); }
+  void pack(bool transA, int M, int K, const float* A, ptrdiff_t lda);
   int rows() const { return M_; }
   int depth() const { return K_; }
   // The panels of rows [i0, ...) (i0 a multiple of MR) in the depth block starting at p0 (kc deep).
   const float* block(int p0, int kc, int i0) const {
-    return data_.data() + static_cast<ptrdiff_t>(p0) * paddedRows_ + static_cast<ptrdiff_t>(i0) * kc;
+    return data_ + static_cast<ptrdiff_t>(p0) * paddedRows_ + static_cast<ptrdiff_t>(i0) * kc;
   }
 
  private:
-  int M_, K_, paddedRows_;
-  std::vector<float> data_;
+  int M_ = 0, K_ = 0, paddedRows_ = 0;
+  ScratchBuffer storage_;
+  float* data_ = nullptr;
 };
 
 // A B operand that packs its own panels, so that the matrix never has to exist whole (a convolution's
