@@ -123,14 +123,20 @@ static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOff
   }
 }
 
+// im2col_avx512.cpp: unfoldTapRange for strideW == 1 with AVX-512 masked loads and stores.
+void unfoldTapRangeStride1Avx512(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, int oh,
+                                 int ow, int count, float* out);
+
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const auto unfold = avx512 && p.strideW == 1 ? unfoldTapRangeStride1Avx512 : unfoldTapRange;
   // The tap (c, i, j) of row rowBegin, then advanced row by row (no divisions in the loop).
   const int taps = p.kernelH * p.kernelW, oh = columnBegin / p.outW, ow = columnBegin % p.outW;
   int c = rowBegin / taps, i = rowBegin % taps / p.kernelW, j = rowBegin % p.kernelW;
   for (int r = 0; r < rows; ++r) {
     const float* plane = image + static_cast<size_t>(c) * p.H * p.W;
-    unfoldTapRange(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, oh, ow, columns, out + r * outStride);
+    unfold(plane, p, i * p.dilationH - p.padH, j * p.dilationW - p.padW, oh, ow, columns, out + r * outStride);
     if (++j == p.kernelW) {
       j = 0;
       if (++i == p.kernelH) i = 0, ++c;
