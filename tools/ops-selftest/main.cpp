@@ -472,6 +472,48 @@ void benchPool1(CpuBackend& backend) {
               "backward %.2f [%.2f]\n", backend.pool().size(), forward, forwardCpu, backward, backwardCpu);
 }
 
+// LeNet batch 64's small ops: both poolings (MAX k2 s2), ReLU on ip1's 64x500, the SGD update of
+// every parameter blob, and an empty parallelFor (the pool's fixed cost per op).
+void benchLenetOps(CpuBackend& backend) {
+  auto poolTimes = [&](int C, int H) {
+    PoolParams p;
+    p.N = 64, p.C = C, p.H = p.W = H, p.kernelH = p.kernelW = 2, p.strideH = p.strideW = 2;
+    computeOutputShape(p);
+    size_t inCount = static_cast<size_t>(p.N) * p.C * p.H * p.W, outCount = static_cast<size_t>(p.N) * p.C * p.outH * p.outW;
+    auto x = randomFloats(inCount), dy = randomFloats(outCount);
+    std::vector<float> y(outCount), mask(outCount), dx(inCount);
+    double forwardCpu, backwardCpu;
+    double forward = medianMilliseconds([&] { backend.poolForward(p, x.data(), y.data(), mask.data()); }, 201, &forwardCpu);
+    double backward = medianMilliseconds([&] { backend.poolBackward(p, dy.data(), mask.data(), dx.data()); }, 201,
+                                         &backwardCpu);
+    std::printf("LeNet MAX pool 64x%dx%dx%d k2 s2, median wall ms [CPU ms]: forward %.3f [%.3f], backward %.3f [%.3f]\n",
+                C, H, H, forward, forwardCpu, backward, backwardCpu);
+  };
+  poolTimes(20, 24);
+  poolTimes(50, 8);
+  auto x = randomFloats(64 * 500), dy = randomFloats(64 * 500);
+  std::vector<float> y(x.size()), dx(x.size());
+  double cpu;
+  double relu = medianMilliseconds([&] { backend.reluForward(x.size(), 0.f, x.data(), y.data()); }, 201, &cpu);
+  double reluBack = medianMilliseconds([&] { backend.reluBackward(x.size(), 0.f, x.data(), dy.data(), dx.data()); }, 201, &cpu);
+  std::printf("LeNet ReLU 64x500, median wall ms: forward %.4f, backward %.4f\n", relu, reluBack);
+  const size_t blobs[] = {500, 20, 25000, 50, 400000, 500, 5000, 10};
+  std::vector<std::vector<float>> w, g, h;
+  for (size_t n : blobs) w.push_back(randomFloats(n)), g.push_back(randomFloats(n)), h.push_back(randomFloats(n));
+  double update = medianMilliseconds([&] {
+    for (size_t b = 0; b < w.size(); ++b) {
+      SolverUpdateParams p;
+      p.kind = SolverKind::Sgd, p.count = w[b].size(), p.learningRate = 0.01f, p.momentum = 0.9f, p.weightDecay = 5e-4f;
+      backend.solverUpdate(p, w[b].data(), g[b].data(), h[b].data(), nullptr);
+    }
+  }, 201, &cpu);
+  std::printf("LeNet SGD update of its 8 blobs (431k floats), median wall ms: %.4f\n", update);
+  double empty = medianMilliseconds([&] {
+    for (int i = 0; i < 100; ++i) backend.pool().parallelFor(2, [](size_t) {});
+  }, 51, &cpu);
+  std::printf("empty parallelFor(2), median wall us: %.2f\n", empty * 10);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -487,6 +529,7 @@ int main(int argc, char** argv) {
     checkSolvers(backend);
     std::printf("%d checks, %d failures\n", checks, failures);
   }
+  benchLenetOps(backend);
   benchLrnNorm1(backend);
   benchPool1(backend);
   return failures == 0 ? 0 : 1;

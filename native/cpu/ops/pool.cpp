@@ -84,54 +84,80 @@ inline void maxPoolOne(const PoolParams& p, const Window& rows, const Window& co
   if (mask) *mask = static_cast<float>(bestIndex);
 }
 
-// Loads the 8 cells cells[0], cells[kStride], ..., cells[7*kStride] (kStride 1 or 2; stride 2
-// reads 16 floats and keeps the even ones).
-template <int kStride>
-inline __m256 loadStrided(const float* cells) {
-  if constexpr (kStride == 1) {
-    return _mm256_loadu_ps(cells);
-  } else {
-    __m256 low = _mm256_loadu_ps(cells), high = _mm256_loadu_ps(cells + 8);
-    __m256 evens = _mm256_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0));  // c0 c2 c8 c10 | c4 c6 c12 c14
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(evens), _MM_SHUFFLE(3, 1, 2, 0)));
-  }
+// Lanes 0..count-1 set (count may exceed 8): the mask of a partial load or store.
+inline __m256i firstLanes(int count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// MAX of the 8 outputs first..first+7 of one output row, all windows inside the image: each
-// window cell, in row-major order, is compared with the running maxima (strict >, so the first
-// maximum keeps winning on ties, and NaN never wins, as the scalar loop).
-template <int kStride>
-void maxPoolEight(const PoolParams& p, const Window& rows, int first, const float* x, float* y, float* mask) {
-  const __m256i laneOffsets = _mm256_setr_epi32(0, kStride, 2 * kStride, 3 * kStride, 4 * kStride, 5 * kStride,
-                                                6 * kStride, 7 * kStride);
+// 8 floats from cells[0..8); when kPartial, only the first `valid` of them are read (the rest are 0),
+// so a load never passes the end of an image row.
+template <bool kPartial>
+inline __m256 loadEight(const float* cells, int valid) {
+  if constexpr (kPartial) return _mm256_maskload_ps(cells, firstLanes(valid));
+  else return _mm256_loadu_ps(cells);
+}
+
+// MAX of the outputs first..first+7 of one output row (or the first `count` of them when kPartial),
+// every window inside the image along W. Each window cell, in row-major order, is compared with the
+// running maxima (strict >, so the first maximum keeps winning on ties and NaN never wins, as the
+// scalar loop). Stride 1 loads 8 cells per window column dw. Stride 2 loads 16 cells per pair of
+// window columns (dw, dw+1) and splits them into evens (column dw of the 8 windows) and odds (dw+1);
+// those vectors hold outputs in the order 0 1 4 5 2 3 6 7, so the index offsets follow that order and
+// the results are put back in order once, at the end.
+template <int kStride, bool kPartial>
+void maxPoolEight(const PoolParams& p, const Window& rows, int first, int count, const float* x, float* y,
+                  float* mask) {
+  const __m256i laneOffsets = kStride == 1 ? _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+                                           : _mm256_setr_epi32(0, 2, 8, 10, 4, 6, 12, 14);
   __m256 best = _mm256_set1_ps(-FLT_MAX);
   __m256i bestIndex = _mm256_set1_epi32(-1);
+  auto consider = [&](__m256 value, int cellIndex) {
+    __m256i index = _mm256_add_epi32(_mm256_set1_epi32(cellIndex), laneOffsets);
+    __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+    best = _mm256_blendv_ps(best, value, greater);
+    bestIndex = _mm256_blendv_epi8(bestIndex, index, _mm256_castps_si256(greater));
+  };
+  const int firstColumn = first * kStride - p.padW;  // column of cell dw = 0 of output `first`
   for (int h = rows.begin; h < rows.end; ++h) {
-    for (int dw = 0; dw < p.kernelW; ++dw) {
-      const int column = first * kStride - p.padW + dw;
-      __m256 value = loadStrided<kStride>(x + static_cast<size_t>(h) * p.W + column);
-      __m256i index = _mm256_add_epi32(_mm256_set1_epi32(h * p.W + column), laneOffsets);
-      __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
-      best = _mm256_blendv_ps(best, value, greater);
-      bestIndex = _mm256_blendv_epi8(bestIndex, index, _mm256_castps_si256(greater));
+    const float* row = x + static_cast<size_t>(h) * p.W;
+    for (int dw = 0; dw < p.kernelW; dw += kStride) {
+      const int column = firstColumn + dw;
+      if constexpr (kStride == 1) {
+        consider(loadEight<kPartial>(row + column, p.W - column), h * p.W + column);
+      } else {
+        __m256 low = loadEight<kPartial>(row + column, p.W - column);
+        __m256 high = loadEight<kPartial>(row + column + 8, p.W - column - 8);
+        consider(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0)), h * p.W + column);
+        if (dw + 1 < p.kernelW) consider(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(3, 1, 3, 1)), h * p.W + column + 1);
+      }
     }
   }
-  _mm256_storeu_ps(y + first, best);
-  if (mask) _mm256_storeu_ps(mask + first, _mm256_cvtepi32_ps(bestIndex));
+  __m256 values = best, indices = _mm256_cvtepi32_ps(bestIndex);
+  if constexpr (kStride == 2) {
+    values = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(values), _MM_SHUFFLE(3, 1, 2, 0)));
+    indices = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(indices), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  if constexpr (kPartial) {
+    const __m256i lanes = firstLanes(count);
+    _mm256_maskstore_ps(y + first, lanes, values);
+    if (mask) _mm256_maskstore_ps(mask + first, lanes, indices);
+  } else {
+    _mm256_storeu_ps(y + first, values);
+    if (mask) _mm256_storeu_ps(mask + first, indices);
+  }
 }
 
-// The interior outputs [begin, end) of one output row: 8 at a time where every cell the vector
-// loads lies inside the image row (strides 1 and 2), one at a time elsewhere.
+// The interior outputs [begin, end) of one output row (strides 1 and 2), 8 at a time: full loads
+// while all 8 windows' loads stay inside the image row, then partial (masked) vectors for the rest.
 template <int kStride>
-int maxPoolInteriorEights(const PoolParams& p, const Window& rows, int begin, int end, const float* x, float* y,
-                          float* mask) {
-  const int readWidth = kStride == 1 ? 8 : 16;  // floats one load of 8 outputs touches
+void maxPoolInteriorEights(const PoolParams& p, const Window& rows, int begin, int end, const float* x, float* y,
+                           float* mask) {
+  // A full vector of 8 outputs reads columns first*kStride - padW + [0, lastRead].
+  const int lastRead = kStride == 1 ? p.kernelW - 1 + 7 : ((p.kernelW - 1) & ~1) + 15;
   int first = begin;
-  while (first + 8 <= end && first * kStride - p.padW + p.kernelW - 1 + readWidth <= p.W) {
-    maxPoolEight<kStride>(p, rows, first, x, y, mask);
-    first += 8;
-  }
-  return first;
+  for (; first + 8 <= end && first * kStride - p.padW + lastRead < p.W; first += 8)
+    maxPoolEight<kStride, false>(p, rows, first, 8, x, y, mask);
+  for (; first < end; first += 8) maxPoolEight<kStride, true>(p, rows, first, std::min(8, end - first), x, y, mask);
 }
 
 // MAX over one plane x: [H, W] -> y: [outH, outW], mask (may be null) holds the argmax index.
@@ -146,8 +172,11 @@ void maxPoolPlane(const PoolParams& p, const PlaneWindows& windows, const float*
       maxPoolOne(p, rows, windows.columns[at], x, yRow + at, maskRow ? maskRow + at : nullptr);
     };
     for (; pw < windows.interiorBegin; ++pw) one(pw);
-    if (p.strideW == 1) pw = maxPoolInteriorEights<1>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
-    if (p.strideW == 2) pw = maxPoolInteriorEights<2>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+    if (p.strideW <= 2 && windows.interiorEnd > pw) {
+      if (p.strideW == 1) maxPoolInteriorEights<1>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+      else maxPoolInteriorEights<2>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+      pw = windows.interiorEnd;
+    }
     for (; pw < p.outW; ++pw) one(pw);
   }
 }
