@@ -72,6 +72,12 @@ const cases: Case[] = [
   { shape: [2, 2, 12, 12], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },   // overlapping windows
   { shape: [1, 2, 6, 41], kernel: [3, 3], stride: [1, 1], pad: [1, 1] },    // wide rows (8 outputs at once)
   { shape: [2, 2, 9, 45], kernel: [3, 2], stride: [2, 2], pad: [0, 1] },    // wide rows, stride 2
+  { shape: [2, 3, 24, 24], kernel: [2, 2], stride: [2, 2], pad: [0, 0] },   // LeNet pool1: 2x2 tiles, 8 + 4 (masked) lanes
+  { shape: [2, 2, 8, 8], kernel: [2, 2], stride: [2, 2], pad: [0, 0] },     // LeNet pool2: one masked vector per row
+  { shape: [1, 3, 9, 37], kernel: [2, 2], stride: [2, 2], pad: [0, 0] },    // odd sizes: clipped last tile row and column
+  { shape: [1, 2, 10, 13], kernel: [3, 3], stride: [3, 3], pad: [0, 0] },   // 3x3 tiles, clipped
+  { shape: [2, 2, 17, 41], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },   // overlapping k3 s2, odd sizes, masked tail
+  { shape: [1, 1, 7, 7], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },     // overlapping k3 s2, 3 outputs per row
 ];
 
 forEachDevice(t, async (t, dev) => {
@@ -122,10 +128,14 @@ forEachDevice(t, async (t, dev) => {
     t.ok(Array.from(await dx.data()).every(Number.isFinite), 'MAX backward: empty windows route nothing');
   });
 
+  const gradientCases: Case[] = [
+    { shape: [2, 2, 7, 6], kernel: [3, 2], stride: [2, 2], pad: [1, 1] },
+    { shape: [1, 2, 5, 19], kernel: [2, 2], stride: [2, 2], pad: [0, 0] },  // tiling windows: dx written directly
+  ];
   for (const method of ['MAX', 'AVE'] as const)
-    t.test(`${method} gradient by finite differences`, async (t) => {
-      const c: Case = { shape: [2, 2, 7, 6], kernel: [3, 2], stride: [2, 2], pad: [1, 1] };
-      const count = 2 * 2 * 7 * 6;
+    for (const c of gradientCases)
+      t.test(`${method} gradient by finite differences, ${c.shape.join('x')} k${c.kernel.join('x')}`, async (t) => {
+      const count = c.shape.reduce((a, b) => a * b);
       // Distinct values 0.05 apart: a step of 1e-2 never changes which element is the maximum.
       const order = Array.from({ length: count }, (_, i) => i).sort(() => random() - 0.5);
       const values = Float32Array.from(order, (rank) => (rank - count / 2) * 0.05);

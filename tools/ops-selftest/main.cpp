@@ -117,6 +117,12 @@ void checkPooling(CpuBackend& backend) {
       {2, 2, 8, 8, 8, 8, 1, 1, 0, 0},    // global
       {2, 3, 9, 40, 3, 3, 1, 1, 1, 1},   // wide rows: the 8-wide stride-1 path
       {1, 2, 11, 45, 3, 2, 2, 2, 1, 1},  // wide rows: the 8-wide stride-2 path, padded
+      {2, 3, 24, 24, 2, 2, 2, 2, 0, 0},  // LeNet pool1: 2x2 tiles, 8 full + 4 partial lanes per row
+      {2, 2, 8, 8, 2, 2, 2, 2, 0, 0},    // LeNet pool2: one partial vector per row
+      {1, 3, 9, 37, 2, 2, 2, 2, 0, 0},   // odd H and W: clipped last tile row and column
+      {1, 2, 10, 13, 3, 3, 3, 3, 0, 0},  // 3x3 tiles, clipped
+      {2, 2, 17, 41, 3, 3, 2, 2, 0, 0},  // overlapping k3 s2, odd sizes, partial vectors
+      {1, 1, 7, 7, 3, 3, 2, 2, 0, 0},    // overlapping k3 s2, a 3-wide row: one partial vector
   };
   for (const Case& c : cases)
     for (PoolMethod method : {PoolMethod::Max, PoolMethod::Average})

@@ -198,6 +198,87 @@ void averagePoolPlane(const PoolParams& p, const PlaneWindows& windows, const fl
   }
 }
 
+// Whether the windows tile the image: kernel == stride, no padding. Every input cell then lies in
+// exactly one (possibly clipped) window, so backward writes each dx cell once, with no zeroing pass.
+bool windowsTile(const PoolParams& p) {
+  return p.kernelH == p.strideH && p.kernelW == p.strideW && p.padH == 0 && p.padW == 0;
+}
+
+// Each of the 8 values v0..v7 twice: [v0 v0 v1 v1 v2 v2 v3 v3] and [v4 v4 ... v7 v7].
+inline void duplicateLanes(__m256 v, __m256* low, __m256* high) {
+  __m256 first = _mm256_unpacklo_ps(v, v), second = _mm256_unpackhi_ps(v, v);  // v0v0v1v1|v4v4v5v5, v2v2v3v3|v6v6v7v7
+  *low = _mm256_permute2f128_ps(first, second, 0x20);
+  *high = _mm256_permute2f128_ps(first, second, 0x31);
+}
+
+// dx cells [column, column + 8) of image row h: dy where the mask names the cell, else 0; only the
+// first `valid` cells are written when fewer than 8 remain in the row.
+inline void storeRouted(float* dxRow, int column, int cellIndex, int valid, __m256 mask, __m256 dy) {
+  const __m256 index = _mm256_add_ps(_mm256_set1_ps(static_cast<float>(cellIndex)),
+                                     _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256 routed = _mm256_and_ps(_mm256_cmp_ps(mask, index, _CMP_EQ_OQ), dy);
+  if (valid >= 8) _mm256_storeu_ps(dxRow + column, routed);
+  else if (valid > 0) _mm256_maskstore_ps(dxRow + column, firstLanes(valid), routed);
+}
+
+// MAX backward over one plane with 2x2 tiling windows (kernel 2, stride 2, no padding): 8 outputs at
+// a time, each dy and mask value duplicated to its window's two columns, then compared with the
+// index of every cell in the window's one or two rows.
+void maxUnpoolTiles2Plane(const PoolParams& p, const PlaneWindows& windows, const float* dy, const float* mask,
+                          float* dx) {
+  for (int ph = 0; ph < p.outH; ++ph) {
+    const Window& rows = windows.rows[ph];
+    const float* dyRow = dy + static_cast<size_t>(ph) * p.outW;
+    const float* maskRow = mask + static_cast<size_t>(ph) * p.outW;
+    for (int first = 0; first < p.outW; first += 8) {
+      const int count = std::min(8, p.outW - first);
+      const __m256 dyEight = count == 8 ? _mm256_loadu_ps(dyRow + first) : loadEight<true>(dyRow + first, count);
+      const __m256 maskEight = count == 8 ? _mm256_loadu_ps(maskRow + first) : loadEight<true>(maskRow + first, count);
+      __m256 dyLow, dyHigh, maskLow, maskHigh;
+      duplicateLanes(dyEight, &dyLow, &dyHigh);
+      duplicateLanes(maskEight, &maskLow, &maskHigh);
+      const int column = 2 * first, valid = p.W - column;  // cells of this row left from `column`
+      for (int h = rows.begin; h < rows.end; ++h) {
+        float* dxRow = dx + static_cast<size_t>(h) * p.W;
+        storeRouted(dxRow, column, h * p.W + column, valid, maskLow, dyLow);
+        storeRouted(dxRow, column + 8, h * p.W + column + 8, valid - 8, maskHigh, dyHigh);
+      }
+    }
+  }
+}
+
+// MAX backward over one plane with tiling windows of any size: each cell gets dy where the mask
+// names it, else 0.
+void maxUnpoolTilesPlane(const PoolParams& p, const PlaneWindows& windows, const float* dy, const float* mask,
+                         float* dx) {
+  for (int ph = 0; ph < p.outH; ++ph) {
+    const Window& rows = windows.rows[ph];
+    for (int pw = 0; pw < p.outW; ++pw) {
+      const Window& columns = windows.columns[pw];
+      const size_t out = static_cast<size_t>(ph) * p.outW + pw;
+      const int index = static_cast<int>(mask[out]);
+      for (int h = rows.begin; h < rows.end; ++h)
+        for (int w = columns.begin; w < columns.end; ++w)
+          dx[static_cast<size_t>(h) * p.W + w] = h * p.W + w == index ? dy[out] : 0.f;
+    }
+  }
+}
+
+// AVE backward over one plane with tiling windows: each cell gets its window's dy / poolSize.
+void averageUnpoolTilesPlane(const PoolParams& p, const PlaneWindows& windows, const float* dy, float* dx) {
+  for (int ph = 0; ph < p.outH; ++ph) {
+    const Window& rows = windows.rows[ph];
+    for (int h = rows.begin; h < rows.end; ++h) {
+      float* dxRow = dx + static_cast<size_t>(h) * p.W;
+      for (int pw = 0; pw < p.outW; ++pw) {
+        const Window& columns = windows.columns[pw];
+        float share = dy[static_cast<size_t>(ph) * p.outW + pw] / static_cast<float>(rows.extent * columns.extent);
+        for (int w = columns.begin; w < columns.end; ++w) dxRow[w] = share;
+      }
+    }
+  }
+}
+
 // MAX backward over one plane: dx[mask] += dy (dx already zeroed); an empty window (mask -1) routes nothing.
 void maxUnpoolPlane(const PoolParams& p, const float* dy, const float* mask, float* dx) {
   size_t outCount = static_cast<size_t>(p.outH) * p.outW;
@@ -246,6 +327,20 @@ void CpuBackend::poolBackward(const PoolParams& p, const float* dy, const float*
     throw Error("INVALID_ARGUMENT", "MAX pooling backward needs the mask written by the forward pass");
   }
   const PlaneWindows windows = planeWindows(p);
+  const bool max = p.method == PoolMethod::Max;
+  if (windowsTile(p)) {
+    const bool tiles2 = p.kernelH == 2 && p.kernelW == 2;
+    pool().parallelRanges(static_cast<size_t>(p.N) * p.C, [&](size_t begin, size_t end, int) {
+      for (size_t plane = begin; plane < end; ++plane) {
+        const float* dyPlane = dy + plane * outPlane;
+        float* dxPlane = dx + plane * inPlane;
+        if (max && tiles2) maxUnpoolTiles2Plane(p, windows, dyPlane, mask + plane * outPlane, dxPlane);
+        else if (max) maxUnpoolTilesPlane(p, windows, dyPlane, mask + plane * outPlane, dxPlane);
+        else averageUnpoolTilesPlane(p, windows, dyPlane, dxPlane);
+      }
+    });
+    return;
+  }
   pool().parallelRanges(static_cast<size_t>(p.N) * p.C, [&](size_t begin, size_t end, int) {
     for (size_t plane = begin; plane < end; ++plane) {
       float* dxPlane = dx + plane * inPlane;
