@@ -23,7 +23,7 @@ namespace {
 #define CUDNET_GEMM_KC 768
 #endif
 #ifndef CUDNET_GEMM_NB
-#define CUDNET_GEMM_NB 480
+#define CUDNET_GEMM_NB 240
 #endif
 #ifndef CUDNET_GEMM_MC
 #define CUDNET_GEMM_MC 1536
