@@ -123,13 +123,19 @@ static void unfoldTapRange(const float* plane, const Conv2dParams& p, int rowOff
   }
 }
 
-// im2col_avx512.cpp: unfoldTapRange for strideW == 1 with AVX-512 masked loads and stores.
+// im2col_avx512.cpp: unfoldTapRange for strideW == 1, and the whole slice for same-size convolutions,
+// with AVX-512 masked loads and stores.
 void unfoldTapRangeStride1Avx512(const float* plane, const Conv2dParams& p, int rowOffset, int columnOffset, int oh,
                                  int ow, int count, float* out);
+bool sameSizeUnfoldApplies(const Conv2dParams& p);
+void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin,
+                          int columns, float* out, ptrdiff_t outStride);
 
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512 && sameSizeUnfoldApplies(p))
+    return unfoldSameSizeAvx512(image, p, rowBegin, rows, columnBegin, columns, out, outStride);
   const auto unfold = avx512 && p.strideW == 1 ? unfoldTapRangeStride1Avx512 : unfoldTapRange;
   // The tap (c, i, j) of row rowBegin, then advanced row by row (no divisions in the loop).
   const int taps = p.kernelH * p.kernelW, oh = columnBegin / p.outW, ow = columnBegin % p.outW;

@@ -19,6 +19,9 @@ void im2col(const float* image, int channels, const Conv2dParams& p, float* col)
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride);
 
+// Kernels of at most this many taps take im2colSlice's fast path for same-size convolutions.
+constexpr int kMaxSameSizeTaps = 64;
+
 // The adjoint of im2col: image = sum of every col entry into the position it was read from.
 // image is overwritten (zeroed first), so overlapping windows add up. Row r of col starts at
 // col + r*ldcol (ldcol >= outH*outW: one image's columns inside a wider matrix of several).

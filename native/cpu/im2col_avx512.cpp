@@ -1,9 +1,13 @@
-// im2col_avx512.cpp — the unfolding of one im2col row range for convolutions with horizontal stride 1,
-// where an output row's values are one contiguous run of the input row: one masked load and one masked
-// store per 16 values, the padding's zeros coming from the load mask (no per-run branches or calls).
+// im2col_avx512.cpp — im2colSlice's fast paths with AVX-512 masked loads and stores (see im2col.h):
+//   - "same" convolutions (stride 1, dilation 1, output the size of the input: AlexNet's conv2..conv5):
+//     row (c, i, j) of col is plane c shifted by (i - padH)*W + (j - padW), zero where the window leaves
+//     the image. One masked load per 16 columns, the mask (row and column inside the image) computed once
+//     per 64 columns for every tap, so each row of col costs a few loads and stores, whatever the padding.
+//   - other convolutions with horizontal stride 1: one masked load and store per run of an output row.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "im2col.h"
 
@@ -32,6 +36,56 @@ void unfoldTapRangeStride1Avx512(const float* plane, const Conv2dParams& p, int 
     }
     out += run, count -= run, ow = 0, ++oh;
   }
+}
+
+bool sameSizeUnfoldApplies(const Conv2dParams& p) {
+  return p.strideH == 1 && p.strideW == 1 && p.dilationH == 1 && p.dilationW == 1 && p.outH == p.H &&
+         p.outW == p.W && p.kernelH * p.kernelW <= kMaxSameSizeTaps && p.kernelH <= 16 && p.kernelW <= 16;
+}
+
+// Columns [first, first+count) (count <= 64) of the rows, for a convolution sameSizeUnfoldApplies to.
+static void unfoldSameSizeChunk(const float* image, const Conv2dParams& p, int rowBegin, int rows, int first,
+                                int count, float* out, ptrdiff_t outStride) {
+  // rowInside[i] bit t: output position first+t, tap row i reads inside the image; columnInside[j] alike.
+  uint64_t rowInside[16] = {}, columnInside[16] = {};
+  for (int t = 0, oh = first / p.W, ow = first % p.W; t < count; ++t) {
+    for (int i = 0; i < p.kernelH; ++i)
+      if (unsigned(oh + i - p.padH) < unsigned(p.H)) rowInside[i] |= uint64_t(1) << t;
+    for (int j = 0; j < p.kernelW; ++j)
+      if (unsigned(ow + j - p.padW) < unsigned(p.W)) columnInside[j] |= uint64_t(1) << t;
+    if (++ow == p.W) ow = 0, ++oh;
+  }
+  const int taps = p.kernelH * p.kernelW, vectors = (count + 15) / 16;
+  uint64_t tapMask[kMaxSameSizeTaps];
+  ptrdiff_t tapShift[kMaxSameSizeTaps];
+  for (int i = 0; i < p.kernelH; ++i)
+    for (int j = 0; j < p.kernelW; ++j) {
+      tapMask[i * p.kernelW + j] = rowInside[i] & columnInside[j];
+      tapShift[i * p.kernelW + j] = static_cast<ptrdiff_t>(i - p.padH) * p.W + (j - p.padW) + first;
+    }
+  const ptrdiff_t planeSize = static_cast<ptrdiff_t>(p.H) * p.W;
+  const __mmask16 lastStore = laneRange(0, count - (vectors - 1) * 16);
+  int c = rowBegin / taps, tap = rowBegin % taps;
+  for (int r = 0; r < rows; ++r, out += outStride) {
+    // Masked-off lanes are never read, so the shifted address may point outside the plane.
+    const float* source = image + c * planeSize + tapShift[tap];
+    const uint64_t mask = tapMask[tap];
+    for (int v = 0; v < vectors; ++v) {
+      const __m512 values = _mm512_maskz_loadu_ps(__mmask16(mask >> (16 * v)), source + 16 * v);
+      if (v + 1 < vectors)
+        _mm512_storeu_ps(out + 16 * v, values);
+      else
+        _mm512_mask_storeu_ps(out + 16 * v, lastStore, values);
+    }
+    if (++tap == taps) tap = 0, ++c;
+  }
+}
+
+void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin,
+                          int columns, float* out, ptrdiff_t outStride) {
+  for (int done = 0; done < columns; done += 64)
+    unfoldSameSizeChunk(image, p, rowBegin, rows, columnBegin + done, std::min(64, columns - done), out + done,
+                        outStride);
 }
 
 }  // namespace cudnet::cpu
