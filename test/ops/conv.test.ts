@@ -61,6 +61,13 @@ const cases: Array<[string, Case]> = [
   ['LeNet-like, uneven runs of images', { N: 14, C: 4, H: 12, W: 12, K: 6, kernelH: 5, kernelW: 5, options: {} }],
   ['LeNet conv1 (one image per GEMM)', { N: 8, C: 1, H: 28, W: 28, K: 20, kernelH: 5, kernelW: 5, options: {} }],
   ['20x20 outputs, one image per GEMM, group 2', { N: 3, C: 4, H: 22, W: 22, K: 6, kernelH: 3, kernelW: 3, options: { group: 2 } }],
+  // Same-size convolutions (stride 1, output as large as the input: AlexNet conv2..5) unfold each col row as
+  // the shifted image plane (native/cpu/im2col_avx512.cpp): rows wider than a vector, outputs longer than
+  // 64 positions, images side by side, a non-square kernel, and a small one for finite differences.
+  ['same-size 3x3 pad 1, 19-wide rows, group 2', { N: 5, C: 6, H: 13, W: 19, K: 10, kernelH: 3, kernelW: 3, options: { pad: 1, group: 2 } }],
+  ['same-size 5x5 pad 2, 27-wide rows (AlexNet conv2)', { N: 2, C: 4, H: 6, W: 27, K: 8, kernelH: 5, kernelW: 5, options: { pad: 2 } }],
+  ['same-size 3x5 kernel, pad [1, 2]', { N: 3, C: 3, H: 9, W: 11, K: 4, kernelH: 3, kernelW: 5, options: { pad: [1, 2] } }],
+  ['same-size 3x3 pad 1, small', { N: 3, C: 4, H: 5, W: 18, K: 6, kernelH: 3, kernelW: 3, options: { pad: 1, group: 2 } }],
 ];
 
 forEachDevice(t, async (t, dev) => {
@@ -86,7 +93,7 @@ forEachDevice(t, async (t, dev) => {
     assertClose(t, await y.data(), referenceForward(c, x, w, null).y, `${name}, no bias`);
   });
 
-  for (const [name, c] of [cases[1], cases[7], cases[2], cases[10], cases[12]]) {
+  for (const [name, c] of [cases[1], cases[7], cases[2], cases[10], cases[12], cases[16], cases[15]]) {
     t.test(`gradients by finite differences: ${name}`, async (t) => {
       const channels = c.C / (c.options.group ?? 1);
       const xShape = [c.N, c.C, c.H, c.W], wShape = [c.K, channels, c.kernelH, c.kernelW];

@@ -102,6 +102,13 @@ void testConvolution(ThreadPool& pool) {
   testOne(pool, make(9, 6, 5, 5, 8, 1, 1, 0, 1, 1, 2));
   testOne(pool, make(7, 3, 22, 22, 4, 3, 3, 0, 1, 1, 1));
   testOne(pool, make(1, 2, 24, 23, 3, 3, 2, 1, 1, 1, 1));
+  // Same-size convolutions (im2col's shifted-plane path): rows wider than a vector, long outputs, a
+  // non-square kernel.
+  testOne(pool, make(6, 8, 13, 19, 16, 3, 3, 1, 1, 1, 2));
+  testOne(pool, make(4, 6, 9, 27, 8, 5, 5, 2, 1, 1, 1));
+  Conv2dParams sameNonSquare = make(3, 4, 9, 11, 5, 3, 5, 1, 1, 1, 1);
+  sameNonSquare.padW = 2;
+  testOne(pool, sameNonSquare);
   Conv2dParams rectangular = make(3, 6, 10, 12, 6, 2, 4, 0, 1, 1, 3);
   rectangular.padH = 1, rectangular.padW = 2, rectangular.strideH = 2, rectangular.strideW = 1;
   rectangular.dilationH = 1, rectangular.dilationW = 2;
