@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 #include "im2col.h"
 
@@ -43,18 +44,48 @@ bool sameSizeUnfoldApplies(const Conv2dParams& p) {
          p.outW == p.W && p.kernelH * p.kernelW <= kMaxSameSizeTaps && p.kernelH <= 16 && p.kernelW <= 16;
 }
 
+// For one geometry: bit s of row set i says output position s, tap row i, reads inside the image; bit s of
+// column set j alike for tap column j. Built once per geometry (a 64-column chunk then takes kernelH +
+// kernelW word extractions instead of a loop over its positions).
+class InsideSets {
+ public:
+  void prepare(const Conv2dParams& p) {
+    if (p.H == H_ && p.W == W_ && p.kernelH == kernelH_ && p.kernelW == kernelW_ && p.padH == padH_ && p.padW == padW_)
+      return;
+    H_ = p.H, W_ = p.W, kernelH_ = p.kernelH, kernelW_ = p.kernelW, padH_ = p.padH, padW_ = p.padW;
+    const int spatial = p.H * p.W;
+    words_ = spatial / 64 + 2;  // one spare word so that extract() may read the word after the last
+    bits_.assign(static_cast<size_t>(words_) * (p.kernelH + p.kernelW), 0);
+    for (int s = 0; s < spatial; ++s) {
+      const int oh = s / p.W, ow = s % p.W;
+      for (int i = 0; i < p.kernelH; ++i)
+        if (unsigned(oh + i - p.padH) < unsigned(p.H)) set(i, s);
+      for (int j = 0; j < p.kernelW; ++j)
+        if (unsigned(ow + j - p.padW) < unsigned(p.W)) set(p.kernelH + j, s);
+    }
+  }
+  // Bits [first, first+64) of set `which` (rows 0..kernelH-1, then columns).
+  uint64_t extract(int which, int first) const {
+    const uint64_t* words = bits_.data() + static_cast<size_t>(which) * words_ + first / 64;
+    const int shift = first % 64;
+    return shift == 0 ? words[0] : (words[0] >> shift) | (words[1] << (64 - shift));
+  }
+
+ private:
+  void set(int which, int s) { bits_[static_cast<size_t>(which) * words_ + s / 64] |= uint64_t(1) << (s % 64); }
+  int H_ = -1, W_ = -1, kernelH_ = -1, kernelW_ = -1, padH_ = -1, padW_ = -1, words_ = 0;
+  std::vector<uint64_t> bits_;
+};
+
+thread_local InsideSets insideSets;
+
 // Columns [first, first+count) (count <= 64) of the rows, for a convolution sameSizeUnfoldApplies to.
 static void unfoldSameSizeChunk(const float* image, const Conv2dParams& p, int rowBegin, int rows, int first,
                                 int count, float* out, ptrdiff_t outStride) {
-  // rowInside[i] bit t: output position first+t, tap row i reads inside the image; columnInside[j] alike.
-  uint64_t rowInside[16] = {}, columnInside[16] = {};
-  for (int t = 0, oh = first / p.W, ow = first % p.W; t < count; ++t) {
-    for (int i = 0; i < p.kernelH; ++i)
-      if (unsigned(oh + i - p.padH) < unsigned(p.H)) rowInside[i] |= uint64_t(1) << t;
-    for (int j = 0; j < p.kernelW; ++j)
-      if (unsigned(ow + j - p.padW) < unsigned(p.W)) columnInside[j] |= uint64_t(1) << t;
-    if (++ow == p.W) ow = 0, ++oh;
-  }
+  const uint64_t chunk = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+  uint64_t rowInside[16], columnInside[16];
+  for (int i = 0; i < p.kernelH; ++i) rowInside[i] = insideSets.extract(i, first) & chunk;
+  for (int j = 0; j < p.kernelW; ++j) columnInside[j] = insideSets.extract(p.kernelH + j, first);
   const int taps = p.kernelH * p.kernelW, vectors = (count + 15) / 16;
   uint64_t tapMask[kMaxSameSizeTaps];
   ptrdiff_t tapShift[kMaxSameSizeTaps];
@@ -83,6 +114,7 @@ static void unfoldSameSizeChunk(const float* image, const Conv2dParams& p, int r
 
 void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin,
                           int columns, float* out, ptrdiff_t outStride) {
+  insideSets.prepare(p);
   for (int done = 0; done < columns; done += 64)
     unfoldSameSizeChunk(image, p, rowBegin, rows, columnBegin + done, std::min(64, columns - done), out + done,
                         outStride);
