@@ -1,12 +1,47 @@
 // thread_pool.cpp — the CPU backend's worker threads.
+//
+// An op's loop is published as a job (body, task count) and a new generation number. Tasks are
+// claimed with one atomic increment each. A worker that finishes a job, and the caller waiting for
+// the workers, first spin for a short while (kSpin) before sleeping on a condition variable: LeNet's
+// ops follow one another every few microseconds, and a futex sleep and wake costs about as much as a
+// small op. The spin is short because this machine's cores are shared with the JS thread and the
+// stream thread.
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
-namespace cudnet::cpu {
+#include <immintrin.h>
 
-static int defaultThreadCount() {
+namespace cudnet::cpu {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a thread spins on a condition before sleeping.
+std::chrono::microseconds spinDuration() {
+  if (const char* env = std::getenv("CUDNET_SPIN_US")) return std::chrono::microseconds(std::atoi(env));
+  return std::chrono::microseconds(20);
+}
+const std::chrono::microseconds kSpin = spinDuration();
+
+// Spins (with pause) until ready() or kSpin has passed; returns ready().
+template <typename Ready>
+bool spinUntil(Ready ready) {
+  if (ready()) return true;
+  if (kSpin.count() == 0) return false;
+  const auto deadline = Clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      _mm_pause();
+      if (ready()) return true;
+    }
+    if (Clock::now() >= deadline) return ready();
+  }
+}
+
+int defaultThreadCount() {
   if (const char* env = std::getenv("CUDNET_NUM_THREADS")) {
     int n = std::atoi(env);
     if (n > 0) return n;
@@ -14,6 +49,8 @@ static int defaultThreadCount() {
   unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   int total = threads > 0 ? threads : defaultThreadCount();
@@ -32,37 +69,61 @@ ThreadPool::~ThreadPool() {
 // Takes tasks one at a time until none are left; records the first exception.
 void ThreadPool::runTasks() {
   for (;;) {
-    size_t task;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (next_ >= tasks_) return;
-      task = next_++;
-    }
+    size_t task = next_.fetch_add(1, std::memory_order_relaxed);
+    if (task >= tasks_) return;
     try {
       (*body_)(task);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (++finished_ == tasks_) done_.notify_all();
+    finished_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+// Waits (spinning, then sleeping) for a generation after *seen that still has unclaimed tasks, and
+// joins it. Returns false when the pool is stopping.
+bool ThreadPool::waitForJob(unsigned* seen) {
+  for (;;) {
+    spinUntil([&] { return generation_.load(std::memory_order_acquire) != *seen || stopping_.load(); });
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (generation_.load() == *seen && !stopping_) {
+      ++sleepingWorkers_;
+      wake_.wait(lock, [&] { return generation_.load() != *seen || stopping_; });
+      --sleepingWorkers_;
+    }
+    if (stopping_) return false;
+    *seen = generation_.load();
+    // The caller may already have run every task of this generation and returned: then there is
+    // nothing to join, and body_ may be gone.
+    if (next_.load() < tasks_) {
+      busyWorkers_.fetch_add(1);
+      return true;
+    }
   }
 }
 
 void ThreadPool::workerLoop() {
   unsigned seen = 0;
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      ++busyWorkers_;
-    }
+  while (waitForJob(&seen)) {
     runTasks();
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--busyWorkers_ == 0) done_.notify_all();
+    if (busyWorkers_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (callerSleeping_) done_.notify_all();
+    }
   }
+}
+
+// Waits until every task has finished and every worker has left runTasks (body must outlive them).
+void ThreadPool::waitForWorkers() {
+  auto allDone = [&] {
+    return finished_.load(std::memory_order_acquire) == tasks_ && busyWorkers_.load(std::memory_order_acquire) == 0;
+  };
+  if (spinUntil(allDone)) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  callerSleeping_ = true;
+  done_.wait(lock, allDone);
+  callerSleeping_ = false;
 }
 
 void ThreadPool::parallelFor(size_t tasks, const std::function<void(size_t)>& body) {
@@ -71,27 +132,31 @@ void ThreadPool::parallelFor(size_t tasks, const std::function<void(size_t)>& bo
     for (size_t t = 0; t < tasks; ++t) body(t);
     return;
   }
+  bool wakeSleepers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     body_ = &body;
     tasks_ = tasks;
-    next_ = 0;
-    finished_ = 0;
+    next_.store(0);
+    finished_.store(0);
     error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
+    wakeSleepers = sleepingWorkers_ > 0;
   }
-  wake_.notify_all();
+  if (wakeSleepers) wake_.notify_all();
   runTasks();
-  std::unique_lock<std::mutex> lock(mutex_);
-  // Wait for every task, and for every worker to leave runTasks, before body goes out of scope.
-  done_.wait(lock, [&] { return finished_ == tasks_ && busyWorkers_ == 0; });
+  waitForWorkers();
+  std::lock_guard<std::mutex> lock(mutex_);
   body_ = nullptr;
   if (error_) std::rethrow_exception(error_);
 }
 
-void ThreadPool::parallelRanges(size_t count, const std::function<void(size_t, size_t, int)>& body) {
+void ThreadPool::parallelRanges(size_t count, const std::function<void(size_t, size_t, int)>& body,
+                                size_t minPerRange) {
   if (count == 0) return;
   size_t ranges = std::min<size_t>(count, static_cast<size_t>(size()));
+  if (minPerRange > 0) ranges = std::max<size_t>(1, std::min(ranges, count / minPerRange));
+  if (ranges == 1) return body(0, count, 0);
   parallelFor(ranges, [&](size_t r) {
     size_t begin = count * r / ranges, end = count * (r + 1) / ranges;
     body(begin, end, static_cast<int>(r));
