@@ -126,8 +126,19 @@ void gemmCore(const OperandA& a, const OperandB& b, int M, int N, int K, float a
   }
 }
 
-// Splits C into a grid of blocks on whole tiles, one per thread: the columns first (each part packs
-// its own copy of A, small beside B), the rows when there are too few column tiles.
+// The time of the slowest thread, in products of a row by a column of depth K, when the rowTiles x
+// columnTiles tiles of C are split into rowParts x columnParts blocks: its block's rows x columns, plus
+// packing each of its rows of A and columns of B (depth K each), which costs about as much as 10 such
+// products (a packed float ~0.3 cycle, a product 2K flops at 64 flops a cycle).
+double slowestPart(int M, int N, int MR, int NR, int rowTiles, int columnTiles, int rowParts, int columnParts) {
+  int rows = std::min(M, (rowTiles + rowParts - 1) / rowParts * MR);
+  int columns = std::min(N, (columnTiles + columnParts - 1) / columnParts * NR);
+  return double(rows) * columns + 10.0 * (rows + columns);
+}
+
+// Splits C into a grid of blocks on whole tiles, one per thread, choosing the grid whose slowest part is
+// fastest: conv3's M=384 x N=169 on 2 threads splits its rows (192 + 192), not its columns (96 + 73, one
+// thread idle 13% of the time); fc6's M=128 x N=4096 its columns (a row split would pack all of B twice).
 void gemmThreaded(ThreadPool& pool, const OperandA& a, const OperandB& b, int M, int N, int K, float alpha,
                   float beta, float* C, ptrdiff_t ldc) {
   const KernelSet& kernels = bestKernelSet();
@@ -135,9 +146,13 @@ void gemmThreaded(ThreadPool& pool, const OperandA& a, const OperandB& b, int M,
   if (threads <= 1 || double(M) * N * std::max(K, 1) < 2e5)
     return gemmCore(a, b, M, N, K, alpha, beta, C, ldc);
   int columnTiles = (N + NR - 1) / NR, rowTiles = (M + MR - 1) / MR;
-  int columnParts = std::min(threads, columnTiles);
-  if (columnTiles < 2 * threads && rowTiles >= 2 * threads) columnParts = 1;
-  int rowParts = std::max(1, std::min(threads / columnParts, rowTiles));
+  int columnParts = 1, rowParts = 1;
+  double best = 0;
+  for (int columns = std::min(threads, columnTiles); columns >= 1; --columns) {
+    int rows = std::max(1, std::min(threads / columns, rowTiles));
+    double block = slowestPart(M, N, MR, NR, rowTiles, columnTiles, rows, columns);
+    if (best == 0 || block < best) best = block, columnParts = columns, rowParts = rows;
+  }
   pool.parallelFor(static_cast<size_t>(rowParts) * columnParts, [&](size_t part) {
     int r = static_cast<int>(part) / columnParts, c = static_cast<int>(part) % columnParts;
     int i0 = rowTiles * r / rowParts * MR, i1 = std::min(M, rowTiles * (r + 1) / rowParts * MR);
