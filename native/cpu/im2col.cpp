@@ -130,10 +130,13 @@ void unfoldTapRangeStride1Avx512(const float* plane, const Conv2dParams& p, int 
 bool sameSizeUnfoldApplies(const Conv2dParams& p);
 void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin,
                           int columns, float* out, ptrdiff_t outStride);
+void col2imSameSizeAvx512(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image);
+
+static const bool hasAvx512 = __builtin_cpu_supports("avx512f");
 
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx512 = hasAvx512;
   if (avx512 && sameSizeUnfoldApplies(p))
     return unfoldSameSizeAvx512(image, p, rowBegin, rows, columnBegin, columns, out, outStride);
   const auto unfold = avx512 && p.strideW == 1 ? unfoldTapRangeStride1Avx512 : unfoldTapRange;
@@ -151,6 +154,7 @@ void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int ro
 }
 
 void col2im(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image) {
+  if (hasAvx512 && sameSizeUnfoldApplies(p)) return col2imSameSizeAvx512(col, ldcol, channels, p, image);
   std::fill(image, image + static_cast<size_t>(channels) * p.H * p.W, 0.f);
   for (int c = 0; c < channels; ++c) {
     float* plane = image + static_cast<size_t>(c) * p.H * p.W;

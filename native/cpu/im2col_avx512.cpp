@@ -121,3 +121,71 @@ void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegi
 }
 
 }  // namespace cudnet::cpu
+
+namespace cudnet::cpu {
+namespace {
+
+// col2im's masks for a same-size convolution: bit L of masks[chunk*taps + t] says image position
+// q = 16*chunk + L receives col row tap t's column q - shift(t), i.e. that output position exists and its
+// tap t reads q. Built once per geometry.
+class FoldMasks {
+ public:
+  const uint16_t* prepare(const Conv2dParams& p) {
+    if (p.H == H_ && p.W == W_ && p.kernelH == kernelH_ && p.kernelW == kernelW_ && p.padH == padH_ && p.padW == padW_)
+      return masks_.data();
+    H_ = p.H, W_ = p.W, kernelH_ = p.kernelH, kernelW_ = p.kernelW, padH_ = p.padH, padW_ = p.padW;
+    const int spatial = p.H * p.W, chunks = (spatial + 15) / 16, taps = p.kernelH * p.kernelW;
+    masks_.assign(static_cast<size_t>(chunks) * taps, 0);
+    for (int q = 0; q < spatial; ++q) {
+      const int ih = q / p.W, iw = q % p.W;
+      for (int i = 0; i < p.kernelH; ++i)
+        for (int j = 0; j < p.kernelW; ++j)
+          if (unsigned(ih - i + p.padH) < unsigned(p.H) && unsigned(iw - j + p.padW) < unsigned(p.W))
+            masks_[static_cast<size_t>(q / 16) * taps + i * p.kernelW + j] |= uint16_t(1u << (q % 16));
+    }
+    return masks_.data();
+  }
+
+ private:
+  int H_ = -1, W_ = -1, kernelH_ = -1, kernelW_ = -1, padH_ = -1, padW_ = -1;
+  std::vector<uint16_t> masks_;
+};
+
+thread_local FoldMasks foldMasks;
+
+}  // namespace
+
+// col2im for a same-size convolution, gathered rather than scattered: image[c, q] is the sum over taps t
+// of col[(c, t), q - shift(t)] where that entry exists, 16 positions at a time in registers, so each image
+// value is written once (no zeroing pass, no read-modify-write of overlapping windows).
+void col2imSameSizeAvx512(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image) {
+  const uint16_t* masks = foldMasks.prepare(p);
+  const int taps = p.kernelH * p.kernelW, spatial = p.H * p.W, chunks = (spatial + 15) / 16;
+  ptrdiff_t shift[kMaxSameSizeTaps];
+  for (int i = 0; i < p.kernelH; ++i)
+    for (int j = 0; j < p.kernelW; ++j) shift[i * p.kernelW + j] = static_cast<ptrdiff_t>(i - p.padH) * p.W + (j - p.padW);
+  const __mmask16 lastStore = laneRange(0, spatial - (chunks - 1) * 16);
+  for (int c = 0; c < channels; ++c) {
+    const float* rows = col + static_cast<ptrdiff_t>(c) * taps * ldcol;
+    float* plane = image + static_cast<ptrdiff_t>(c) * spatial;
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+      const uint16_t* mask = masks + static_cast<size_t>(chunk) * taps;
+      const int q = chunk * 16;
+      // Two partial sums, so consecutive adds do not wait on each other. Masked-off lanes are never read.
+      __m512 even = _mm512_setzero_ps(), odd = _mm512_setzero_ps();
+      int t = 0;
+      for (; t + 2 <= taps; t += 2) {
+        even = _mm512_add_ps(even, _mm512_maskz_loadu_ps(mask[t], rows + t * ldcol + q - shift[t]));
+        odd = _mm512_add_ps(odd, _mm512_maskz_loadu_ps(mask[t + 1], rows + (t + 1) * ldcol + q - shift[t + 1]));
+      }
+      if (t < taps) even = _mm512_add_ps(even, _mm512_maskz_loadu_ps(mask[t], rows + t * ldcol + q - shift[t]));
+      const __m512 sum = _mm512_add_ps(even, odd);
+      if (chunk + 1 < chunks)
+        _mm512_storeu_ps(plane + q, sum);
+      else
+        _mm512_mask_storeu_ps(plane + q, lastStore, sum);
+    }
+  }
+}
+
+}  // namespace cudnet::cpu
