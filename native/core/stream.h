@@ -1,7 +1,6 @@
 // stream.h — a device's in-order work queue: ops are enqueued from the JS thread and run, one
 // after another, on the stream's own thread, so long work never blocks Node's event loop.
 #pragma once
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -52,9 +51,7 @@ class Stream {
   mutable std::mutex mutex_;
   std::condition_variable hasWork_, idle_;
   std::deque<Task> queue_;
-  std::atomic<size_t> queued_{0};  // queue_.size(), readable without the mutex (the thread's spin)
   bool running_ = false, stopping_ = false, failed_ = false;
-  bool sleeping_ = false;  // the thread waits on hasWork_ (enqueue notifies only then)
   StreamError error_;
   std::thread thread_;
 };
