@@ -123,6 +123,8 @@ void checkPooling(CpuBackend& backend) {
       {1, 2, 10, 13, 3, 3, 3, 3, 0, 0},  // 3x3 tiles, clipped
       {2, 2, 17, 41, 3, 3, 2, 2, 0, 0},  // overlapping k3 s2, odd sizes, partial vectors
       {1, 1, 7, 7, 3, 3, 2, 2, 0, 0},    // overlapping k3 s2, a 3-wide row: one partial vector
+      {1, 2, 17, 17, 3, 3, 2, 2, 0, 0},  // k3 s2, W = 2*outW + 1: the last cell only in a chunk's left window
+      {1, 2, 12, 23, 3, 3, 3, 2, 1, 0},  // k3 s2 along W, other rows: stride 3, padded
   };
   for (const Case& c : cases)
     for (PoolMethod method : {PoolMethod::Max, PoolMethod::Average})
