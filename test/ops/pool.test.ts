@@ -78,6 +78,7 @@ const cases: Case[] = [
   { shape: [1, 2, 10, 13], kernel: [3, 3], stride: [3, 3], pad: [0, 0] },   // 3x3 tiles, clipped
   { shape: [2, 2, 17, 41], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },   // overlapping k3 s2, odd sizes, masked tail
   { shape: [1, 1, 7, 7], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },     // overlapping k3 s2, 3 outputs per row
+  { shape: [1, 2, 17, 17], kernel: [3, 3], stride: [2, 2], pad: [0, 0] },   // k3 s2 with W = 2*outW + 1
 ];
 
 forEachDevice(t, async (t, dev) => {

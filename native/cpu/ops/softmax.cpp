@@ -21,15 +21,25 @@ namespace {
 // scratch rows stay in L1.
 constexpr int kInnerBlock = 512;
 
+// Below this many values (outer * channels * inner) one thread is faster than waking the pool
+// (LeNet's loss: 64 x 10 values).
+constexpr size_t kParallelThreshold = 1 << 15;
+
 // Calls body(o, begin, end) for every outer index and block [begin, end) of inner positions.
 template <typename Body>
-void forEachBlock(ThreadPool& pool, int outer, int inner, const Body& body) {
+void forEachBlock(ThreadPool& pool, int outer, int channels, int inner, const Body& body) {
   const size_t blocks = static_cast<size_t>((inner + kInnerBlock - 1) / kInnerBlock);
-  pool.parallelFor(static_cast<size_t>(outer) * blocks, [&](size_t task) {
-    int o = static_cast<int>(task / blocks);
-    int begin = static_cast<int>(task % blocks) * kInnerBlock;
+  const size_t tasks = static_cast<size_t>(outer) * blocks;
+  auto task = [&](size_t t) {
+    int o = static_cast<int>(t / blocks);
+    int begin = static_cast<int>(t % blocks) * kInnerBlock;
     body(o, begin, std::min(begin + kInnerBlock, inner));
-  });
+  };
+  if (static_cast<size_t>(outer) * channels * inner < kParallelThreshold) {
+    for (size_t t = 0; t < tasks; ++t) task(t);
+    return;
+  }
+  pool.parallelFor(tasks, task);
 }
 
 // y = exp(x - max_c x) / sum_c exp(x - max_c x) over one block of positions.
@@ -115,14 +125,14 @@ float lossNormalizer(const SoftmaxLossParams& p, size_t validCount) {
 
 void CpuBackend::softmaxForward(const SoftmaxParams& p, const float* x, float* y) {
   const size_t plane = static_cast<size_t>(p.channels) * p.inner;
-  forEachBlock(pool(), p.outer, p.inner, [&](int o, int begin, int end) {
+  forEachBlock(pool(), p.outer, p.channels, p.inner, [&](int o, int begin, int end) {
     softmaxBlock(p.channels, p.inner, begin, end, x + o * plane, y + o * plane);
   });
 }
 
 void CpuBackend::softmaxBackward(const SoftmaxParams& p, const float* y, const float* dy, float* dx) {
   const size_t plane = static_cast<size_t>(p.channels) * p.inner;
-  forEachBlock(pool(), p.outer, p.inner, [&](int o, int begin, int end) {
+  forEachBlock(pool(), p.outer, p.channels, p.inner, [&](int o, int begin, int end) {
     softmaxBackwardBlock(p.channels, p.inner, begin, end, y + o * plane, dy + o * plane, dx + o * plane);
   });
 }
@@ -150,7 +160,7 @@ void CpuBackend::softmaxLossBackward(const SoftmaxLossParams& p, const float* pr
   size_t valid = validateLabels(labels, positions, p.channels, p.hasIgnoreLabel, p.ignoreLabel);
   const float factor = lossWeight[0] / lossNormalizer(p, valid);
   const size_t plane = static_cast<size_t>(p.channels) * p.inner;
-  forEachBlock(pool(), p.outer, p.inner, [&](int o, int begin, int end) {
+  forEachBlock(pool(), p.outer, p.channels, p.inner, [&](int o, int begin, int end) {
     const float* label = labels + static_cast<size_t>(o) * p.inner;
     for (int c = 0; c < p.channels; ++c) {
       size_t offset = o * plane + static_cast<size_t>(c) * p.inner;
