@@ -413,6 +413,35 @@ void checkSolvers(CpuBackend& backend) {
     }
 }
 
+// ---- thread pool ---------------------------------------------------------------------------
+
+// Many small parallelFor calls back to back (a worker may still be leaving one job while the next is
+// published): every task runs exactly once, and an exception from a task reaches the caller.
+void checkThreadPool(CpuBackend& backend) {
+  std::vector<int> runs(64);
+  bool allOnce = true;
+  for (int call = 0; call < 20000; ++call) {
+    size_t tasks = 1 + call % 7;
+    std::fill(runs.begin(), runs.begin() + tasks, 0);
+    backend.pool().parallelFor(tasks, [&](size_t task) { ++runs[task]; });
+    for (size_t t = 0; t < tasks; ++t) allOnce = allOnce && runs[t] == 1;
+  }
+  expect(allOnce, "thread pool: every task of 20000 small jobs runs exactly once");
+  bool thrown = false;
+  try {
+    backend.pool().parallelFor(8, [](size_t task) {
+      if (task == 5) throw Error("INVALID_ARGUMENT", "task 5");
+    });
+  } catch (const Error& e) {
+    thrown = std::string(e.what()) == "task 5";
+  }
+  expect(thrown, "thread pool: a task's exception is rethrown by parallelFor");
+  size_t covered = 0;
+  int calls = 0;
+  backend.pool().parallelRanges(1000, [&](size_t begin, size_t end, int) { covered += end - begin, ++calls; }, 600);
+  expect(covered == 1000 && calls == 1, "thread pool: parallelRanges keeps ranges of at least minPerRange");
+}
+
 // ---- LRN timing ----------------------------------------------------------------------------
 
 // CPU time of the whole process (all threads) in milliseconds: on a busy machine the wall time
@@ -535,6 +564,7 @@ int main(int argc, char** argv) {
     checkSoftmaxLoss(backend);
     checkAccuracy(backend);
     checkSolvers(backend);
+    checkThreadPool(backend);
     std::printf("%d checks, %d failures\n", checks, failures);
   }
   benchLenetOps(backend);
