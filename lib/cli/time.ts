@@ -26,8 +26,8 @@ export const TIME_USAGE = `Usage: cudnet time [options]
 
 Times a network's forward and backward passes as \`caffe time\` does: each layer alone (the median
 over the iterations, the device synchronised around every layer call), the solver's update of every
-learnable parameter (SGD with momentum 0.9, as LeNet's and AlexNet's solvers), then whole training
-iterations: forward + backward + update.
+learnable parameter (SGD with momentum 0.9, as LeNet's and AlexNet's solvers, then the parameter
+diffs cleared for the next iteration), then whole training iterations: forward + backward + update.
 
 Options:
 ${formatFlags(TIME_FLAGS)}`;
@@ -50,7 +50,7 @@ export interface TimeReport {
   forwardMs: number;
   backwardMs: number;
   layerSumMs: number;
-  /** Median of the SGD update of every learnable parameter, timed alone. */
+  /** Median of the solver's update (SGD of every learnable parameter, then the diffs cleared), timed alone. */
   updateMs: number;
   /** Medians of whole passes, timed separately; iterationMs is the median of forward + backward + update. */
   iterationMs: number;
@@ -65,7 +65,10 @@ const TIMED_UPDATE: UpdateSettings = {
 };
 const TIMED_RATE = 0.01;
 
-/** The solver's parameter update (SGDSolver::ApplyUpdate's fused per-blob op), with its own history blobs. */
+/**
+ * The solver's work besides forward and backward, with its own history blobs: SGDSolver::ApplyUpdate
+ * (the fused per-blob op) and the ClearParamDiffs that Solver::Step runs before the next iteration.
+ */
 class TimedUpdate {
   private readonly histories: Tensor[];
   private iteration = 0;
@@ -74,12 +77,13 @@ class TimedUpdate {
     this.histories = net.learnableParams.map((param) => Tensor.zeros(param.blob.shape, param.blob.data.device));
   }
 
-  /** Queues the update of every learnable parameter, as the solver does after backward. */
+  /** Queues the update of every learnable parameter, then clears the diffs (they accumulate over backward calls). */
   apply(): void {
     this.net.learnableParams.forEach((param, index) => {
       const target = { weights: param.blob.data, gradient: param.blob.diff, lrMult: param.lrMult, decayMult: param.decayMult };
       updateParam(TIMED_UPDATE, TIMED_RATE, this.iteration, target, this.histories[index]!, null);
     });
+    this.net.clearParamDiffs();
     this.iteration++;
   }
 
@@ -160,7 +164,6 @@ async function timeLayers(
   const backward = Array.from({ length: count }, () => [] as number[]);
   const updates: number[] = [];
   for (let iteration = 0; iteration < iterations; iteration++) {
-    net.clearParamDiffs();
     await net.device.synchronize();
     for (let index = 0; index < count; index++) {
       const start = performance.now();
@@ -190,7 +193,6 @@ async function timeIterations(
   const backward: number[] = [];
   const updates: number[] = [];
   for (let iteration = 0; iteration < iterations; iteration++) {
-    net.clearParamDiffs();
     await net.device.synchronize();
     const start = performance.now();
     await net.forward();
