@@ -97,25 +97,31 @@ inline __m256 loadEight(const float* cells, int valid) {
   else return _mm256_loadu_ps(cells);
 }
 
-// MAX of the outputs first..first+7 of one output row (or the first `count` of them when kPartial),
-// every window inside the image along W. Each window cell, in row-major order, is compared with the
-// running maxima (strict >, so the first maximum keeps winning on ties and NaN never wins, as the
-// scalar loop). Stride 1 loads 8 cells per window column dw. Stride 2 loads 16 cells per pair of
-// window columns (dw, dw+1) and splits them into evens (column dw of the 8 windows) and odds (dw+1);
-// those vectors hold outputs in the order 0 1 4 5 2 3 6 7, so the index offsets follow that order and
-// the results are put back in order once, at the end.
-template <int kStride, bool kPartial>
-void maxPoolEight(const PoolParams& p, const Window& rows, int first, int count, const float* x, float* y,
-                  float* mask) {
+// MAX or AVE (kMax false) of the outputs first..first+7 of one output row (or the first `count` of
+// them when kPartial), every window inside the image along W. Each window cell is visited in
+// row-major order, as the scalar loops do: MAX compares it with the running maxima (strict >, so the
+// first maximum keeps winning on ties and NaN never wins), AVE adds it to the running sums (the same
+// additions in the same order, then the same division, so both paths give identical results).
+// Stride 1 loads 8 cells per window column dw. Stride 2 loads 16 cells per pair of window columns
+// (dw, dw+1) and splits them into evens (column dw of the 8 windows) and odds (dw+1); those vectors
+// hold outputs in the order 0 1 4 5 2 3 6 7, so the index offsets follow that order and the results
+// are put back in order once, at the end.
+template <int kStride, bool kPartial, bool kMax>
+void poolEight(const PoolParams& p, const Window& rows, int first, int count, const float* x, float* y,
+               float* mask) {
   const __m256i laneOffsets = kStride == 1 ? _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
                                            : _mm256_setr_epi32(0, 2, 8, 10, 4, 6, 12, 14);
-  __m256 best = _mm256_set1_ps(-FLT_MAX);
+  __m256 best = _mm256_set1_ps(-FLT_MAX), sum = _mm256_setzero_ps();
   __m256i bestIndex = _mm256_set1_epi32(-1);
-  auto consider = [&](__m256 value, int cellIndex) {
-    __m256i index = _mm256_add_epi32(_mm256_set1_epi32(cellIndex), laneOffsets);
-    __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
-    best = _mm256_blendv_ps(best, value, greater);
-    bestIndex = _mm256_blendv_epi8(bestIndex, index, _mm256_castps_si256(greater));
+  auto visit = [&](__m256 value, int cellIndex) {
+    if constexpr (kMax) {
+      __m256i index = _mm256_add_epi32(_mm256_set1_epi32(cellIndex), laneOffsets);
+      __m256 greater = _mm256_cmp_ps(value, best, _CMP_GT_OQ);
+      best = _mm256_blendv_ps(best, value, greater);
+      bestIndex = _mm256_blendv_epi8(bestIndex, index, _mm256_castps_si256(greater));
+    } else {
+      sum = _mm256_add_ps(sum, value);
+    }
   };
   const int firstColumn = first * kStride - p.padW;  // column of cell dw = 0 of output `first`
   for (int h = rows.begin; h < rows.end; ++h) {
@@ -123,16 +129,18 @@ void maxPoolEight(const PoolParams& p, const Window& rows, int first, int count,
     for (int dw = 0; dw < p.kernelW; dw += kStride) {
       const int column = firstColumn + dw;
       if constexpr (kStride == 1) {
-        consider(loadEight<kPartial>(row + column, p.W - column), h * p.W + column);
+        visit(loadEight<kPartial>(row + column, p.W - column), h * p.W + column);
       } else {
         __m256 low = loadEight<kPartial>(row + column, p.W - column);
         __m256 high = loadEight<kPartial>(row + column + 8, p.W - column - 8);
-        consider(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0)), h * p.W + column);
-        if (dw + 1 < p.kernelW) consider(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(3, 1, 3, 1)), h * p.W + column + 1);
+        visit(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0)), h * p.W + column);
+        if (dw + 1 < p.kernelW) visit(_mm256_shuffle_ps(low, high, _MM_SHUFFLE(3, 1, 3, 1)), h * p.W + column + 1);
       }
     }
   }
-  __m256 values = best, indices = _mm256_cvtepi32_ps(bestIndex);
+  // Interior windows along W have AVE extent kernelW (no padding or clipping inside them).
+  __m256 values = kMax ? best : _mm256_div_ps(sum, _mm256_set1_ps(static_cast<float>(rows.extent * p.kernelW)));
+  __m256 indices = _mm256_cvtepi32_ps(bestIndex);
   if constexpr (kStride == 2) {
     values = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(values), _MM_SHUFFLE(3, 1, 2, 0)));
     indices = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(indices), _MM_SHUFFLE(3, 1, 2, 0)));
@@ -140,28 +148,40 @@ void maxPoolEight(const PoolParams& p, const Window& rows, int first, int count,
   if constexpr (kPartial) {
     const __m256i lanes = firstLanes(count);
     _mm256_maskstore_ps(y + first, lanes, values);
-    if (mask) _mm256_maskstore_ps(mask + first, lanes, indices);
+    if (kMax && mask) _mm256_maskstore_ps(mask + first, lanes, indices);
   } else {
     _mm256_storeu_ps(y + first, values);
-    if (mask) _mm256_storeu_ps(mask + first, indices);
+    if (kMax && mask) _mm256_storeu_ps(mask + first, indices);
   }
 }
 
 // The interior outputs [begin, end) of one output row (strides 1 and 2), 8 at a time: full loads
 // while all 8 windows' loads stay inside the image row, then partial (masked) vectors for the rest.
-template <int kStride>
-void maxPoolInteriorEights(const PoolParams& p, const Window& rows, int begin, int end, const float* x, float* y,
-                           float* mask) {
+template <int kStride, bool kMax>
+void poolInteriorEights(const PoolParams& p, const Window& rows, int begin, int end, const float* x, float* y,
+                        float* mask) {
   // A full vector of 8 outputs reads columns first*kStride - padW + [0, lastRead].
   const int lastRead = kStride == 1 ? p.kernelW - 1 + 7 : ((p.kernelW - 1) & ~1) + 15;
   int first = begin;
   for (; first + 8 <= end && first * kStride - p.padW + lastRead < p.W; first += 8)
-    maxPoolEight<kStride, false>(p, rows, first, 8, x, y, mask);
-  for (; first < end; first += 8) maxPoolEight<kStride, true>(p, rows, first, std::min(8, end - first), x, y, mask);
+    poolEight<kStride, false, kMax>(p, rows, first, 8, x, y, mask);
+  for (; first < end; first += 8) poolEight<kStride, true, kMax>(p, rows, first, std::min(8, end - first), x, y, mask);
 }
 
-// MAX over one plane x: [H, W] -> y: [outH, outW], mask (may be null) holds the argmax index.
-void maxPoolPlane(const PoolParams& p, const PlaneWindows& windows, const float* x, float* y, float* mask) {
+// AVE over one output (ph, pw): sum of the in-image cells divided by Caffe's padded extent.
+inline void averagePoolOne(const PoolParams& p, const Window& rows, const Window& columns, const float* x, float* y) {
+  float sum = 0.f;
+  for (int h = rows.begin; h < rows.end; ++h) {
+    const float* row = x + static_cast<size_t>(h) * p.W;
+    for (int w = columns.begin; w < columns.end; ++w) sum += row[w];
+  }
+  *y = sum / static_cast<float>(rows.extent * columns.extent);
+}
+
+// MAX (kMax) or AVE over one plane x: [H, W] -> y: [outH, outW]; for MAX, mask (may be null) holds
+// the argmax index. Windows clipped or padded along W one at a time, the interior ones 8 at a time.
+template <bool kMax>
+void poolPlane(const PoolParams& p, const PlaneWindows& windows, const float* x, float* y, float* mask) {
   for (int ph = 0; ph < p.outH; ++ph) {
     const Window& rows = windows.rows[ph];
     const size_t rowStart = static_cast<size_t>(ph) * p.outW;
@@ -169,32 +189,16 @@ void maxPoolPlane(const PoolParams& p, const PlaneWindows& windows, const float*
     float* maskRow = mask ? mask + rowStart : nullptr;
     int pw = 0;
     auto one = [&](int at) {
-      maxPoolOne(p, rows, windows.columns[at], x, yRow + at, maskRow ? maskRow + at : nullptr);
+      if constexpr (kMax) maxPoolOne(p, rows, windows.columns[at], x, yRow + at, maskRow ? maskRow + at : nullptr);
+      else averagePoolOne(p, rows, windows.columns[at], x, yRow + at);
     };
     for (; pw < windows.interiorBegin; ++pw) one(pw);
     if (p.strideW <= 2 && windows.interiorEnd > pw) {
-      if (p.strideW == 1) maxPoolInteriorEights<1>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
-      else maxPoolInteriorEights<2>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+      if (p.strideW == 1) poolInteriorEights<1, kMax>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
+      else poolInteriorEights<2, kMax>(p, rows, pw, windows.interiorEnd, x, yRow, maskRow);
       pw = windows.interiorEnd;
     }
     for (; pw < p.outW; ++pw) one(pw);
-  }
-}
-
-// AVE over one plane: sum of the in-image cells divided by Caffe's padded extent.
-void averagePoolPlane(const PoolParams& p, const PlaneWindows& windows, const float* x, float* y) {
-  for (int ph = 0; ph < p.outH; ++ph) {
-    const Window& rows = windows.rows[ph];
-    for (int pw = 0; pw < p.outW; ++pw) {
-      const Window& columns = windows.columns[pw];
-      float sum = 0.f;
-      for (int h = rows.begin; h < rows.end; ++h) {
-        const float* row = x + static_cast<size_t>(h) * p.W;
-        for (int w = columns.begin; w < columns.end; ++w) sum += row[w];
-      }
-      float poolSize = static_cast<float>(rows.extent * columns.extent);
-      y[static_cast<size_t>(ph) * p.outW + pw] = sum / poolSize;
-    }
   }
 }
 
@@ -313,9 +317,9 @@ void CpuBackend::poolForward(const PoolParams& p, const float* x, float* y, floa
       const float* xPlane = x + plane * inPlane;
       float* yPlane = y + plane * outPlane;
       if (p.method == PoolMethod::Max) {
-        maxPoolPlane(p, windows, xPlane, yPlane, mask ? mask + plane * outPlane : nullptr);
+        poolPlane<true>(p, windows, xPlane, yPlane, mask ? mask + plane * outPlane : nullptr);
       } else {
-        averagePoolPlane(p, windows, xPlane, yPlane);
+        poolPlane<false>(p, windows, xPlane, yPlane, nullptr);
       }
     }
   });
