@@ -52,6 +52,8 @@ export interface TimeReport {
   layerSumMs: number;
   /** Median of the solver's update (SGD of every learnable parameter, then the diffs cleared), timed alone. */
   updateMs: number;
+  /** Median of an empty device synchronize: each per-layer figure (and the update row) includes one. */
+  synchronizeMs: number;
   /** Medians of whole passes, timed separately; iterationMs is the median of forward + backward + update. */
   iterationMs: number;
   iterationForwardMs: number;
@@ -210,6 +212,17 @@ async function timeIterations(
   return { forward, backward, update: updates };
 }
 
+/** Median of empty synchronize round trips: the fixed cost inside every per-layer figure. */
+async function timeSynchronize(device: Device, iterations: number): Promise<number> {
+  const times: number[] = [];
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    const start = performance.now();
+    await device.synchronize();
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
 /** Times the network the flags name. */
 export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
   const device = resolveDevice(String(flags.device) as DeviceName);
@@ -222,6 +235,7 @@ export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
     update.apply();
     await device.synchronize();
     const perLayer = await timeLayers(net, update, iterations);
+    const synchronizeMs = await timeSynchronize(device, iterations);
     const whole = await timeIterations(net, update, iterations);
     const layers = net.layers.map((layer, index) => ({
       name: layer.name, type: layer.type, forwardMs: median(perLayer.forward[index]!), backwardMs: median(perLayer.backward[index]!),
@@ -233,7 +247,7 @@ export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
     return {
       network: name, device: device.name, deviceDescription: device.description,
       batchSize: (first && net.blobs.get(first)?.shape[0]) || 0, iterations, layers,
-      forwardMs, backwardMs, layerSumMs: forwardMs + backwardMs, updateMs: median(perLayer.update),
+      forwardMs, backwardMs, layerSumMs: forwardMs + backwardMs, updateMs: median(perLayer.update), synchronizeMs,
       iterationMs: median(totals), iterationForwardMs: median(whole.forward), iterationBackwardMs: median(whole.backward),
       iterationUpdateMs: median(whole.update),
     };
@@ -254,6 +268,7 @@ function formatTable(report: TimeReport): string {
     ...report.layers.map((layer) => `${layer.name.padEnd(nameWidth)}${layer.type.padEnd(typeWidth)}${ms(layer.forwardMs)}${ms(layer.backwardMs)}`),
     `${'update'.padEnd(nameWidth)}${'SGD'.padEnd(typeWidth)}${blank}${blank}${ms(report.updateMs)}`,
     `${'sum of layers'.padEnd(nameWidth + typeWidth)}${ms(report.forwardMs)}${ms(report.backwardMs)}  = ${report.layerSumMs.toFixed(3)} ms`,
+    `${'(each row includes one synchronize:'.padEnd(nameWidth + typeWidth)}${ms(report.synchronizeMs)} ms alone)`,
     `${'whole iteration'.padEnd(nameWidth + typeWidth)}${ms(report.iterationForwardMs)}${ms(report.iterationBackwardMs)}${ms(report.iterationUpdateMs)}  = ${report.iterationMs.toFixed(3)} ms (median)`,
   ];
   return `${lines.join('\n')}\n`;
