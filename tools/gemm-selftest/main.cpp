@@ -16,6 +16,7 @@
 #include "cpu/gemm/sgemm.h"
 #include "cpu/gemm/microkernel.h"
 #include "cpu/gemm/peak.h"
+#include "cpu/gemm/smallm.h"
 #include "selftest.h"
 
 using namespace cudnet::cpu;
@@ -74,7 +75,10 @@ static bool testOneGemm(ThreadPool& pool, bool transA, bool transB, int M, int N
 void testGemm(ThreadPool& pool) {
   const int shapes[][3] = {{1, 1, 1},   {1, 7, 5},    {5, 1, 9},   {7, 3, 1},    {17, 33, 19}, {8, 48, 16},
                            {9, 49, 17}, {31, 97, 400}, {96, 169, 385}, {130, 50, 70}, {3, 700, 11}, {200, 20, 900},
-                           {64, 1000, 33}, {385, 17, 1}};
+                           {64, 1000, 33}, {385, 17, 1},
+                           // the small-M path (M <= 4): odd K and N, tails of the vectors and of the row groups
+                           {1, 4097, 9217}, {2, 37, 1031}, {3, 1025, 77}, {4, 2049, 301}, {1, 15, 15}, {4, 17, 3},
+                           {2, 3000, 2}, {3, 9, 4100}};
   for (auto& s : shapes)
     for (int t = 0; t < 4; ++t)
       for (int threaded = 0; threaded < 2; ++threaded) {
@@ -82,6 +86,40 @@ void testGemm(ThreadPool& pool) {
         testOneGemm(pool, t & 1, t & 2, s[0], s[1], s[2], -0.5f, 1.f, threaded);
         testOneGemm(pool, t & 1, t & 2, s[0], s[1], s[2], 2.f, 0.25f, threaded);
       }
+}
+
+// Each ISA's small-M kernels called directly (the dispatch only reaches the best one), on a slice of the
+// columns [j0, j1) with row strides wider than the rows: C outside the slice must stay as it was.
+void testSmallMKernels() {
+  const int shapes[][3] = {{1, 1, 1}, {1, 37, 1031}, {2, 41, 33}, {3, 1030, 17}, {4, 77, 9}, {4, 2100, 130}, {1, 9, 2}};
+  struct Named { const char* name; const gemm::SmallMKernels* kernels; };
+  std::vector<Named> sets = {{"avx2", &gemm::smallMKernelsAvx2()}};
+  if (__builtin_cpu_supports("avx512f")) sets.push_back({"avx512", &gemm::smallMKernelsAvx512()});
+  for (auto& set : sets)
+    for (auto& s : shapes)
+      for (int transB = 0; transB < 2; ++transB)
+        for (float beta : {0.f, 0.5f}) {
+          const int M = s[0], N = s[1], K = s[2], lda = K + 3, ldb = (transB ? K : N) + 5, ldc = N + 2;
+          const int j0 = N > 2 ? 1 : 0, j1 = N > 2 ? N - 1 : N;
+          auto A = randomVector(size_t(M) * lda), B = randomVector(size_t(transB ? N : K) * ldb),
+               C = randomVector(size_t(M) * ldc);
+          std::vector<double> expected(C.begin(), C.end());
+          for (int i = 0; i < M; ++i)
+            for (int j = j0; j < j1; ++j) {
+              double sum = 0;
+              for (int k = 0; k < K; ++k) sum += double(A[i * lda + k]) * (transB ? B[j * ldb + k] : B[k * ldb + j]);
+              expected[i * ldc + j] = 1.5 * sum + (beta == 0 ? 0.0 : beta * double(C[i * ldc + j]));
+            }
+          if (beta == 0)
+            for (int i = 0; i < M; ++i)
+              for (int j = j0; j < j1; ++j) C[i * ldc + j] = std::numeric_limits<float>::quiet_NaN();
+          auto kernel = transB ? set.kernels->dotRows : set.kernels->axpyColumns;
+          kernel(M, K, A.data(), lda, B.data(), ldb, j0, j1, 1.5f, beta, C.data(), ldc);
+          char name[160];
+          std::snprintf(name, sizeof name, "small-M %s %s M=%d N=%d K=%d columns [%d,%d) beta=%g", set.name,
+                        transB ? "NT" : "NN", M, N, K, j0, j1, beta);
+          check(name, relativeError(C, expected), 1e-5);
+        }
 }
 
 // ---- benchmark -------------------------------------------------------------------------------
@@ -114,7 +152,10 @@ void benchGemm(ThreadPool& pool) {
       setThreads(pool.size());
   struct Shape { const char* name; bool transA, transB; int M, N, K; };
   const Shape shapes[] = {{"conv1", false, false, 96, 3025, 363}, {"conv2", false, false, 128, 729, 1200},
-                          {"conv3", false, false, 384, 169, 2304}, {"fc6", false, true, 128, 4096, 9216}};
+                          {"conv3", false, false, 384, 169, 2304}, {"fc6", false, true, 128, 4096, 9216},
+                          {"fc6 b1", false, true, 1, 4096, 9216}, {"fc7 b1", false, true, 1, 4096, 4096},
+                          {"fc8 b1", false, true, 1, 1000, 4096}, {"fc6 b4", false, true, 4, 4096, 9216},
+                          {"fc6 NN", false, false, 1, 4096, 9216}, {"fc6 b16", false, true, 16, 4096, 9216}};
   std::printf("kernels %s MR=%d NR=%d, threads %d\n", gemm::bestKernelSet().name, gemm::bestKernelSet().MR,
               gemm::bestKernelSet().NR(), pool.size());
   for (auto& s : shapes) {
@@ -136,6 +177,7 @@ void benchGemm(ThreadPool& pool) {
         cblas(101, s.transA ? 112 : 111, s.transB ? 112 : 111, s.M, s.N, s.K, 1.f, A.data(), lda, B.data(), ldb,
               0.f, C.data(), s.N);
       }, repeats);
+    std::printf("       %.2f ms, %.1f GB/s of B\n", ours * 1e3, 4.0 * s.N * s.K / ours * 1e-9);
     std::printf("%-6s %c%c M=%-4d N=%-5d K=%-5d ours %6.1f GFLOP/s   openblas %6.1f GFLOP/s   ratio %.2f\n", s.name,
                 s.transA ? 'T' : 'N', s.transB ? 'T' : 'N', s.M, s.N, s.K, flops / ours * 1e-9,
                 theirs ? flops / theirs * 1e-9 : 0.0, theirs ? theirs / ours : 0.0);
@@ -148,6 +190,7 @@ int main(int argc, char** argv) {
   if (mode == "tune") tune(argc > 2 ? argv[2] : nullptr);
   if (mode == "test" || mode == "all") {
     testGemm(pool);
+    testSmallMKernels();
     testConvolution(pool);
     std::printf("%d failures\n", failures);
   }

@@ -63,6 +63,7 @@ void sgemmSerial(const PackedA& a, bool transB, int N, float alpha, const float*
 void sgemm(ThreadPool& pool, const PackedA& a, bool transB, int N, float alpha, const float* B, ptrdiff_t ldb,
            float beta, float* C, ptrdiff_t ldc);
 
+// M <= kSmallRows (smallm.h) streams B unpacked.
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                  const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc);
 

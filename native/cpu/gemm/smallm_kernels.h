@@ -1,0 +1,158 @@
+// smallm_kernels.h — the small-M kernels (smallm.h) written once over a vector type V, included by
+// smallm.cpp (AVX2) and smallm_avx512.cpp (AVX-512) inside an anonymous namespace, each compiled for its ISA.
+//
+// V provides: Reg, kLanes, zero(), load(p), loadTail(p, n) (n < kLanes lanes, the rest zero),
+// storeTail(p, v, n), store(p, v), broadcast(f), fmadd(a, b, c), sum(v), and kRegisters.
+// The including file includes <algorithm> and <cstddef> first (this file sits inside its namespace).
+#pragma once
+
+// Dot products of x's M rows with R rows of B at a time: M*R accumulators, R independent load streams.
+template <class V, int M, int R>
+void dotBlock(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j, float alpha, float beta,
+              float* C, ptrdiff_t ldc) {
+  using Reg = typename V::Reg;
+  constexpr int L = V::kLanes;
+  Reg acc[M][R];
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) acc[i][r] = V::zero();
+  const float* rows[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) rows[r] = B + (j + r) * ldb;
+  int k = 0;
+  for (; k + L <= K; k += L) {
+    Reg w[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) w[r] = V::load(rows[r] + k);
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) {
+      Reg a = V::load(x + i * ldx + k);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
+    }
+  }
+  if (k < K) {
+    const int n = K - k;
+    Reg w[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) w[r] = V::loadTail(rows[r] + k, n);
+#pragma GCC unroll 16
+    for (int i = 0; i < M; ++i) {
+      Reg a = V::loadTail(x + i * ldx + k, n);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      float* c = C + i * ldc + j + r;
+      float value = alpha * V::sum(acc[i][r]);
+      *c = beta == 0.f ? value : value + beta * *c;
+    }
+}
+
+template <class V, int M, int R>
+void dotRowsOf(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1, float alpha,
+               float beta, float* C, ptrdiff_t ldc) {
+  int j = j0;
+  for (; j + R <= j1; j += R) dotBlock<V, M, R>(K, x, ldx, B, ldb, j, alpha, beta, C, ldc);
+  for (; j < j1; ++j) dotBlock<V, M, 1>(K, x, ldx, B, ldb, j, alpha, beta, C, ldc);
+}
+
+// R rows of B in flight: fewer as M grows, so that M*R accumulators + R loads fit the registers.
+template <class V>
+void dotRows(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1, float alpha,
+             float beta, float* C, ptrdiff_t ldc) {
+  constexpr bool wide = V::kRegisters >= 32;
+  switch (M) {
+    case 1: return dotRowsOf<V, 1, wide ? 8 : 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    case 2: return dotRowsOf<V, 2, wide ? 6 : 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    case 3: return dotRowsOf<V, 3, wide ? 5 : 3>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    default: return dotRowsOf<V, 4, wide ? 4 : 2>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+  }
+}
+
+// C's columns [j0, j1) for B [K,N]: in blocks of kColumns columns whose M accumulator rows stay in L1 (16 KiB
+// at M=4), each block adding four rows of B at a time (each row's block read contiguously, 4 KiB).
+template <class V, int M>
+void axpyColumnsOf(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1, float alpha,
+                   float beta, float* C, ptrdiff_t ldc) {
+  using Reg = typename V::Reg;
+  constexpr int L = V::kLanes, kColumns = 1024;
+  alignas(64) float acc[M][kColumns];
+  for (int c0 = j0; c0 < j1; c0 += kColumns) {
+    const int width = std::min(kColumns, j1 - c0), vectors = width / L, tail = width - vectors * L;
+    for (int i = 0; i < M; ++i) std::fill(acc[i], acc[i] + vectors * L + (tail ? L : 0), 0.f);
+    int k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const float* b0 = B + k * ldb + c0;
+      const float *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+      Reg a[M][4];
+#pragma GCC unroll 16
+      for (int i = 0; i < M; ++i)
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; ++q) a[i][q] = V::broadcast(x[i * ldx + k + q]);
+      for (int v = 0; v < vectors; ++v) {
+        Reg w0 = V::load(b0 + v * L), w1 = V::load(b1 + v * L), w2 = V::load(b2 + v * L), w3 = V::load(b3 + v * L);
+#pragma GCC unroll 16
+        for (int i = 0; i < M; ++i) {
+          Reg s = V::load(acc[i] + v * L);
+          s = V::fmadd(a[i][0], w0, s), s = V::fmadd(a[i][1], w1, s);
+          s = V::fmadd(a[i][2], w2, s), s = V::fmadd(a[i][3], w3, s);
+          V::store(acc[i] + v * L, s);
+        }
+      }
+      if (tail) {
+        const int o = vectors * L;
+        Reg w0 = V::loadTail(b0 + o, tail), w1 = V::loadTail(b1 + o, tail), w2 = V::loadTail(b2 + o, tail),
+            w3 = V::loadTail(b3 + o, tail);
+#pragma GCC unroll 16
+        for (int i = 0; i < M; ++i) {
+          Reg s = V::load(acc[i] + o);
+          s = V::fmadd(a[i][0], w0, s), s = V::fmadd(a[i][1], w1, s);
+          s = V::fmadd(a[i][2], w2, s), s = V::fmadd(a[i][3], w3, s);
+          V::store(acc[i] + o, s);
+        }
+      }
+    }
+    for (; k < K; ++k) {
+      const float* b0 = B + k * ldb + c0;
+      for (int v = 0; v * L < width; ++v) {
+        const int n = std::min(L, width - v * L);
+        Reg w = n == L ? V::load(b0 + v * L) : V::loadTail(b0 + v * L, n);
+#pragma GCC unroll 16
+        for (int i = 0; i < M; ++i)
+          V::store(acc[i] + v * L, V::fmadd(V::broadcast(x[i * ldx + k]), w, V::load(acc[i] + v * L)));
+      }
+    }
+    const Reg alphaVector = V::broadcast(alpha), betaVector = V::broadcast(beta);
+    for (int i = 0; i < M; ++i) {
+      float* row = C + i * ldc + c0;
+      for (int v = 0; v * L < width; ++v) {
+        const int n = std::min(L, width - v * L);
+        Reg value = V::fmadd(V::load(acc[i] + v * L), alphaVector, V::zero());
+        if (n == L) {
+          if (beta != 0.f) value = V::fmadd(V::load(row + v * L), betaVector, value);
+          V::store(row + v * L, value);
+        } else {
+          if (beta != 0.f) value = V::fmadd(V::loadTail(row + v * L, n), betaVector, value);
+          V::storeTail(row + v * L, value, n);
+        }
+      }
+    }
+  }
+}
+
+template <class V>
+void axpyColumns(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1,
+                 float alpha, float beta, float* C, ptrdiff_t ldc) {
+  switch (M) {
+    case 1: return axpyColumnsOf<V, 1>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    case 2: return axpyColumnsOf<V, 2>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    case 3: return axpyColumnsOf<V, 3>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    default: return axpyColumnsOf<V, 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+  }
+}
