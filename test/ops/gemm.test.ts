@@ -37,6 +37,38 @@ forEachDevice(t, async (t, dev) => {
         }
   });
 
+  t.test('gemm: few rows (M = 1..4, the unpacked small-M path), odd K and N, alpha and beta', async (t) => {
+    // N and K past whole vectors and row groups; K = 1031 and N = 1037 cross the column blocks.
+    const sizes = [[1, 1], [37, 1031], [1037, 19], [9, 3], [130, 257]];
+    for (let M = 1; M <= 4; M++)
+      for (const [N, K] of sizes)
+        for (const transA of [false, true])
+          for (const transB of [false, true]) {
+            const a = randomArray(M * K, random), b = randomArray(K * N, random), c0 = randomArray(M * N, random);
+            const A = Tensor.from(a, transA ? [K, M] : [M, K], dev), B = Tensor.from(b, transB ? [N, K] : [K, N], dev);
+            const name = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'} M=${M} N=${N} K=${K}`;
+            const fresh = gemm(A, B, poison(Tensor.empty([M, N], dev)), { transA, transB, alpha: 0.75 });
+            assertClose(t, await fresh.data(), referenceGemm(transA, transB, M, N, K, 0.75, a, b, 0, null),
+              `${name}, beta 0 on a NaN-poisoned C`);
+            const added = gemm(A, B, Tensor.from(c0, [M, N], dev), { transA, transB, alpha: -1.25, beta: 0.5 });
+            assertClose(t, await added.data(), referenceGemm(transA, transB, M, N, K, -1.25, a, b, 0.5, c0),
+              `${name}, alpha -1.25 beta 0.5`);
+            const scaled = gemm(A, B, Tensor.from(c0, [M, N], dev), { transA, transB, alpha: 0, beta: 2 });
+            assertClose(t, await scaled.data(), Array.from(c0, (v) => 2 * v), `${name}, alpha 0 beta 2`);
+          }
+  });
+
+  t.test('inner product forward on one image streams both weight layouts', async (t) => {
+    const K = 1029, N = 67;
+    for (const transpose of [false, true]) {
+      const x = randomArray(K, random), w = randomArray(N * K, random), b = randomArray(N, random);
+      const y = innerProductForward(Tensor.from(x, [1, K], dev), Tensor.from(w, transpose ? [K, N] : [N, K], dev),
+        Tensor.from(b, [N], dev), { transpose }, poison(Tensor.empty([1, N], dev)));
+      const expected = referenceGemm(false, !transpose, 1, N, K, 1, x, w, 0, null).map((v, i) => v + b[i]);
+      assertClose(t, await y.data(), expected, `y = x * W^T + b, transpose ${transpose}`);
+    }
+  });
+
   for (const transpose of [false, true]) {
     t.test(`inner product forward and gradients (transpose ${transpose})`, async (t) => {
       const M = 3, inner = [2, 3, 5], K = 30, N = 7;
