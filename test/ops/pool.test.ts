@@ -136,29 +136,29 @@ forEachDevice(t, async (t, dev) => {
   for (const method of ['MAX', 'AVE'] as const)
     for (const c of gradientCases)
       t.test(`${method} gradient by finite differences, ${c.shape.join('x')} k${c.kernel.join('x')}`, async (t) => {
-      const count = c.shape.reduce((a, b) => a * b);
-      // Distinct values 0.05 apart: a step of 1e-2 never changes which element is the maximum.
-      const order = Array.from({ length: count }, (_, i) => i).sort(() => random() - 0.5);
-      const values = Float32Array.from(order, (rank) => (rank - count / 2) * 0.05);
-      const outShape = poolOutputShape(Tensor.empty(c.shape, dev), options(c, method));
-      await checkGradient(t, `${method} pool`, {
-        inputs: { x: values },
-        forward: async ({ x }) => {
-          const y = Tensor.empty(outShape, dev);
-          poolForward(Tensor.from(x, c.shape, dev), y, method === 'MAX' ? Tensor.empty(outShape, dev) : null, options(c, method));
-          return y.data();
-        },
-        backward: async ({ x }, dy) => {
-          const input = Tensor.from(x, c.shape, dev);
-          const mask = method === 'MAX' ? Tensor.empty(outShape, dev) : null;
-          poolForward(input, Tensor.empty(outShape, dev), mask, options(c, method));
-          const dx = poison(Tensor.empty(c.shape, dev));
-          poolBackward(input, Tensor.from(dy, outShape, dev), mask, dx, options(c, method));
-          return { x: await dx.data() };
-        },
-        maxChecks: 200,
+        const count = c.shape.reduce((a, b) => a * b);
+        // Distinct values 0.05 apart: a step of 1e-2 never changes which element is the maximum.
+        const order = Array.from({ length: count }, (_, i) => i).sort(() => random() - 0.5);
+        const values = Float32Array.from(order, (rank) => (rank - count / 2) * 0.05);
+        const outShape = poolOutputShape(Tensor.empty(c.shape, dev), options(c, method));
+        await checkGradient(t, `${method} pool`, {
+          inputs: { x: values },
+          forward: async ({ x }) => {
+            const y = Tensor.empty(outShape, dev);
+            poolForward(Tensor.from(x, c.shape, dev), y, method === 'MAX' ? Tensor.empty(outShape, dev) : null, options(c, method));
+            return y.data();
+          },
+          backward: async ({ x }, dy) => {
+            const input = Tensor.from(x, c.shape, dev);
+            const mask = method === 'MAX' ? Tensor.empty(outShape, dev) : null;
+            poolForward(input, Tensor.empty(outShape, dev), mask, options(c, method));
+            const dx = poison(Tensor.empty(c.shape, dev));
+            poolBackward(input, Tensor.from(dy, outShape, dev), mask, dx, options(c, method));
+            return { x: await dx.data() };
+          },
+          maxChecks: 200,
+        });
       });
-    });
 
   t.test('argument errors', async (t) => {
     const x = Tensor.zeros([1, 2, 5, 5], dev);
