@@ -1,6 +1,6 @@
 // main.cpp — standalone self-test and benchmark of the CPU GEMM and convolution against naive
 // double-precision references, and against OpenBLAS (dlopen'ed) where it is installed.
-// Usage: gemm-selftest [test|bench|all|tune [layer]]
+// Usage: gemm-selftest [test|bench [shape]|all|tune [layer]]
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -144,7 +144,7 @@ double medianSeconds(F run, int repeats) {
 using CblasSgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
                             int);
 
-void benchGemm(ThreadPool& pool) {
+void benchGemm(ThreadPool& pool, const char* only) {
   void* openblas = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   CblasSgemm cblas = openblas ? reinterpret_cast<CblasSgemm>(dlsym(openblas, "cblas_sgemm")) : nullptr;
   if (openblas)
@@ -159,6 +159,7 @@ void benchGemm(ThreadPool& pool) {
   std::printf("kernels %s MR=%d NR=%d, threads %d\n", gemm::bestKernelSet().name, gemm::bestKernelSet().MR,
               gemm::bestKernelSet().NR(), pool.size());
   for (auto& s : shapes) {
+    if (only && !std::strstr(s.name, only)) continue;
     auto A = randomVector(size_t(s.M) * s.K), B = randomVector(size_t(s.K) * s.N);
     std::vector<float> C(size_t(s.M) * s.N);
     int lda = s.transA ? s.M : s.K, ldb = s.transB ? s.K : s.N;
@@ -196,8 +197,9 @@ int main(int argc, char** argv) {
   }
   if (mode == "bench" || mode == "all") {
     std::printf("FMA peak: %.1f GFLOP/s on %d threads\n", gemm::measureFmaPeak(pool, 0.5), pool.size());
-    benchGemm(pool);
-    benchConvolution(pool);
+    const char* only = mode == "bench" && argc > 2 ? argv[2] : nullptr;  // bench [shape name part]
+    benchGemm(pool, only);
+    if (!only) benchConvolution(pool);
   }
   return failures ? 1 : 0;
 }
