@@ -155,7 +155,8 @@ void benchGemm(ThreadPool& pool, const char* only) {
                           {"conv3", false, false, 384, 169, 2304}, {"fc6", false, true, 128, 4096, 9216},
                           {"fc6 b1", false, true, 1, 4096, 9216}, {"fc7 b1", false, true, 1, 4096, 4096},
                           {"fc8 b1", false, true, 1, 1000, 4096}, {"fc6 b4", false, true, 4, 4096, 9216},
-                          {"fc6 NN", false, false, 1, 4096, 9216}, {"fc6 b16", false, true, 16, 4096, 9216}};
+                          {"fc6 NN", false, false, 1, 4096, 9216}, {"fc6 b2", false, true, 2, 4096, 9216},
+                          {"fc6 b8", false, true, 8, 4096, 9216}, {"fc6 b16", false, true, 16, 4096, 9216}};
   std::printf("kernels %s MR=%d NR=%d, threads %d\n", gemm::bestKernelSet().name, gemm::bestKernelSet().MR,
               gemm::bestKernelSet().NR(), pool.size());
   for (auto& s : shapes) {
