@@ -72,13 +72,17 @@ void dotRowsOf(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t l
   for (; j < j1; ++j) dotBlock<V, M, 1>(K, x, ldx, B, ldb, j, alpha, beta, C, ldc);
 }
 
+// Rows of B at a time at M = 1 with 32 registers (2, 4, 8, 12 measured alike on fc6/fc7 within the noise).
+#ifndef CUDNET_SMALLM_ROWS1
+#define CUDNET_SMALLM_ROWS1 8
+#endif
 // R rows of B in flight: fewer as M grows, so that M*R accumulators + R loads fit the registers.
 template <class V>
 void dotRows(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1, float alpha,
              float beta, float* C, ptrdiff_t ldc) {
   constexpr bool wide = V::kRegisters >= 32;
   switch (M) {
-    case 1: return dotRowsOf<V, 1, wide ? 8 : 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
+    case 1: return dotRowsOf<V, 1, wide ? CUDNET_SMALLM_ROWS1 : 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
     case 2: return dotRowsOf<V, 2, wide ? 6 : 4>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
     case 3: return dotRowsOf<V, 3, wide ? 5 : 3>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
     default: return dotRowsOf<V, 4, wide ? 4 : 2>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
