@@ -56,6 +56,34 @@ export function needsSecondHistory(type: SolverType): boolean {
 export function solverUpdate(
   weights: Tensor, gradient: Tensor, history1: Tensor, history2: Tensor | null, options: SolverUpdateOptions,
 ): Tensor {
+  const params = checkedUpdate(weights, gradient, history1, history2, options);
+  entries.solverUpdate(params, weights.buffer, gradient.buffer, history1.buffer, history2?.buffer ?? null);
+  return weights;
+}
+
+/**
+ * Checks the tensors and options of solverUpdate once and returns the update as a function of this
+ * iteration's rate and count, so a solver that updates every parameter every iteration does not
+ * parse its options again each time. The tensors must stay alive while the function is used.
+ */
+export function prepareSolverUpdate(
+  weights: Tensor, gradient: Tensor, history1: Tensor, history2: Tensor | null, options: SolverUpdateOptions,
+): (learningRate: number, iteration: number) => void {
+  const params = checkedUpdate(weights, gradient, history1, history2, options);
+  return (learningRate, iteration) => {
+    if (!Number.isFinite(learningRate) || !Number.isInteger(iteration) || iteration < 0)
+      throw new CudnetError('INVALID_ARGUMENT',
+        `solver update: Expected a finite learning rate and an iteration count but received ${learningRate} and ${iteration}`);
+    weights.assertAlive('solver update', 'weights');
+    params.learningRate = learningRate;
+    params.iteration = iteration;
+    entries.solverUpdate(params, weights.buffer, gradient.buffer, history1.buffer, history2?.buffer ?? null);
+  };
+}
+
+function checkedUpdate(
+  weights: Tensor, gradient: Tensor, history1: Tensor, history2: Tensor | null, options: SolverUpdateOptions,
+): SolverUpdateParams {
   const op = 'solver update';
   const parsed = parseOptions(op, solverSchema, options);
   const tensors: Record<string, Tensor> = { weights, gradient, history1 };
@@ -78,6 +106,5 @@ export function solverUpdate(
     weightDecay: parsed.weightDecay, regularization: parsed.regularization === 'L2' ? 0 : 1,
     iteration: parsed.iteration,
   };
-  entries.solverUpdate(params, weights.buffer, gradient.buffer, history1.buffer, history2?.buffer ?? null);
-  return weights;
+  return params;
 }

@@ -1,7 +1,7 @@
 // update.ts — the solver types, their checks and history blobs, and one parameter blob's fused update.
 import { CudnetError, closestName } from '../errors.js';
 import type { SolverParameter } from '../caffe/index.js';
-import { solverUpdate, needsSecondHistory, SOLVER_TYPES, type SolverType } from '../ops/solver.js';
+import { prepareSolverUpdate, needsSecondHistory, SOLVER_TYPES, type SolverType } from '../ops/solver.js';
 import type { Tensor } from '../tensor.js';
 
 export { SOLVER_TYPES, type SolverType };
@@ -62,15 +62,44 @@ export function updateParam(
   param: { weights: Tensor; gradient: Tensor; lrMult: number; decayMult: number },
   history: Tensor, secondHistory: Tensor | null,
 ): void {
-  solverUpdate(param.weights, param.gradient, history, secondHistory, {
+  preparedUpdate(settings, param, history, secondHistory)(rate * param.lrMult, iteration);
+}
+
+interface PreparedUpdate {
+  settings: UpdateSettings;
+  gradient: Tensor;
+  history: Tensor;
+  secondHistory: Tensor | null;
+  lrMult: number;
+  decayMult: number;
+  run: (learningRate: number, iteration: number) => void;
+}
+
+// The checked update of each parameter blob, kept while its tensors and settings are the same, so an
+// iteration does not validate the same options again for every parameter.
+const preparedUpdates = new WeakMap<Tensor, PreparedUpdate>();
+
+function preparedUpdate(
+  settings: UpdateSettings, param: { weights: Tensor; gradient: Tensor; lrMult: number; decayMult: number },
+  history: Tensor, secondHistory: Tensor | null,
+): PreparedUpdate['run'] {
+  const known = preparedUpdates.get(param.weights);
+  if (known && known.settings === settings && known.gradient === param.gradient && known.history === history &&
+      known.secondHistory === secondHistory && known.lrMult === param.lrMult && known.decayMult === param.decayMult)
+    return known.run;
+  const run = prepareSolverUpdate(param.weights, param.gradient, history, secondHistory, {
     type: settings.type,
-    learningRate: rate * param.lrMult,
+    learningRate: 0,
     momentum: settings.momentum,
     momentum2: settings.momentum2,
     rmsDecay: settings.rmsDecay,
     delta: settings.delta,
     weightDecay: settings.weightDecay * param.decayMult,
     regularization: settings.regularization,
-    iteration,
+    iteration: 0,
   });
+  preparedUpdates.set(param.weights, {
+    settings, gradient: param.gradient, history, secondHistory, lrMult: param.lrMult, decayMult: param.decayMult, run,
+  });
+  return run;
 }

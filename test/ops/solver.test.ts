@@ -1,7 +1,7 @@
 // solver.test.ts — one blob's update for every Caffe solver, two steps against values worked out by hand.
 import t from 'tap';
 import { Tensor } from '../../lib/index.js';
-import { solverUpdate, type SolverType, type SolverUpdateOptions } from '../../lib/ops/solver.js';
+import { prepareSolverUpdate, solverUpdate, type SolverType, type SolverUpdateOptions } from '../../lib/ops/solver.js';
 import { assertClose, assertThrowsCode, forEachDevice, randomArray, rng } from '../helpers/index.js';
 
 const random = rng(61);
@@ -141,4 +141,22 @@ forEachDevice(t, async (t, dev) => {
     await assertThrowsCode(t, () => solverUpdate(w, g, h, null, { type: 'SGD', learningRate: 0.1, momentun: 0.9 } as never),
       'INVALID_ARGUMENT', "solver update: unknown option 'momentun'; did you mean 'momentum'?");
   });
+});
+
+t.test('a prepared update equals solverUpdate step for step, and checks its rate', async (t) => {
+  const random = rng(99);
+  const w = randomArray(1001, random), g = randomArray(1001, random);
+  const make = () => ({ w: Tensor.from(w, [1001]), g: Tensor.from(g, [1001]), h1: Tensor.zeros([1001]), h2: Tensor.zeros([1001]) });
+  const a = make(), b = make();
+  const options = { type: 'Adam' as const, momentum: 0.9, momentum2: 0.999, weightDecay: 0.01 };
+  const run = prepareSolverUpdate(a.w, a.g, a.h1, a.h2, { ...options, learningRate: 0 });
+  for (const [rate, iteration] of [[0.01, 0], [0.005, 1]] as const) {
+    run(rate, iteration);
+    solverUpdate(b.w, b.g, b.h1, b.h2, { ...options, learningRate: rate, iteration });
+  }
+  t.same(Array.from(await a.w.data()), Array.from(await b.w.data()), 'same weights after two steps');
+  await assertThrowsCode(t, () => run(Number.NaN, 2), 'INVALID_ARGUMENT',
+    'solver update: Expected a finite learning rate and an iteration count but received NaN and 2');
+  a.w.dispose();
+  await assertThrowsCode(t, () => run(0.01, 2), 'DISPOSED', /solver update: weights .* was disposed/);
 });
