@@ -1,5 +1,5 @@
 // cublas.h — our declarations of the cuBLAS v2 API that the addon resolves from libcublas.so.13 (or .12).
-// Facts: ../shared/reference/cuda-api-facts.md §3. We dlsym the `_v2` names: the plain names
+// Facts: cuBLAS v2 C API (cublas_api.h). We dlsym the `_v2` names: the plain names
 // (cublasSgemm, ...) are the legacy handle-less v1 API with a different ABI.
 #pragma once
 #include "driver.h"

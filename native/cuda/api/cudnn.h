@@ -1,5 +1,5 @@
 // cudnn.h — our declarations of the cuDNN 9 legacy (v7-style) API that the addon resolves from libcudnn.so.9.
-// Facts: ../shared/reference/cuda-api-facts.md §2. Enums are 4-byte ints; cuDNN 9 renumbered the
+// Facts: cuDNN 9 C API (cudnn_*_v9.h). Enums are 4-byte ints; cuDNN 9 renumbered the
 // status codes (BAD_PARAM is 2000, not 3), so never reuse cuDNN 8 values.
 #pragma once
 #include <cstddef>

@@ -1,5 +1,5 @@
 // driver.h — our declarations of the CUDA driver API (libcuda.so.1) that the addon resolves with dlsym.
-// Facts: ../shared/reference/cuda-api-facts.md §4. Handles reuse the C headers' struct tags so the
+// Facts: CUDA driver API (cuda.h). Handles reuse the C headers' struct tags so the
 // conformance check (conformance/) can compare function types with the real cuda.h exactly.
 #pragma once
 #include <cstddef>
