@@ -1,6 +1,7 @@
 // install.mjs — `npm install` step: use a prebuilt addon when one matches, else build it with cmake-js.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,8 +12,14 @@ if (existsSync(prebuilt) && readdirSync(prebuilt).some((name) => name.endsWith('
   process.exit(0);
 }
 
-const cmakeJs = join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js');
-if (!existsSync(cmakeJs)) {
+// cmake-js is a dependency: beside us in a clone, or hoisted into the consumer's node_modules.
+let cmakeJs;
+try {
+  cmakeJs = createRequire(join(root, 'package.json')).resolve('cmake-js/bin/cmake-js');
+} catch {
+  cmakeJs = undefined;
+}
+if (!cmakeJs || !existsSync(cmakeJs)) {
   console.error('cudnet: no prebuilt addon for this platform and cmake-js is not installed; cannot build the addon');
   process.exit(1);
 }
