@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { devices, packageRoot, readDatasetManifest, models } from '../index.js';
+import { caffe, devices, packageRoot, readDatasetManifest, models } from '../index.js';
 import { AppError, messageOf } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
 import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
@@ -126,7 +126,30 @@ function modelRoutes(context: AppContext): Route[] {
     route('GET', '/api/networks/(lenet|alexnet)', async ({ response, params }) => {
       sendBytes(response, 'text/plain; charset=utf-8', Buffer.from(models.prototxt(params[0] as 'lenet')));
     }),
+    route('POST', '/api/networks/graph', async ({ request, response }) => {
+      const { customNetwork } = await readJson(request, NetworkGraphForm);
+      sendJson(response, 200, networkGraph(customNetwork));
+    }),
   ];
+}
+
+const NetworkGraphForm = z.strictObject({ customNetwork: z.string().max(1 << 20) });
+
+/** The layers of a prototxt with their blobs and phase rules, for the "Visualize" drawing of a network. */
+function networkGraph(text: string): { name: string; layers: { name: string; type: string; bottom: string[]; top: string[]; phases: string[] }[] } {
+  let network: caffe.NetParameter;
+  try {
+    network = caffe.parseNetPrototxt(text, { file: 'custom network' });
+  } catch (error) {
+    throw new AppError(400, messageOf(error), 'customNetwork');
+  }
+  return {
+    name: network.name,
+    layers: network.layer.map((layer) => ({
+      name: layer.name, type: layer.type, bottom: [...layer.bottom], top: [...layer.top],
+      phases: layer.include.flatMap((rule) => (rule.phase ? [rule.phase] : [])),
+    })),
+  };
 }
 
 /** Plans the training now, so that impossible settings (crop larger than the images, ...) are refused on the form. */

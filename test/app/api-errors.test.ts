@@ -34,6 +34,17 @@ t.test('bad requests', async (t) => {
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, epochs: -1 })).status, 400, 'negative epochs');
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, network: 'custom' })).body.error.field, 'customNetwork', 'custom without prototxt');
 
+  const lenetText = await (await fetch(`${server.url}/api/networks/lenet`)).text();
+  const graph = await call(server, 'POST', '/api/networks/graph', { customNetwork: lenetText });
+  t.equal(graph.status, 200, 'a network is drawn from its prototxt');
+  t.same(graph.body.layers.map((layer: { name: string }) => layer.name),
+    ['mnist', 'mnist', 'conv1', 'pool1', 'conv2', 'pool2', 'ip1', 'relu1', 'ip2', 'accuracy', 'loss'], 'every layer in order');
+  t.same(graph.body.layers[0].phases, ['TRAIN'], 'with its phase rule');
+  const malformed = await call(server, 'POST', '/api/networks/graph', { customNetwork: 'layer {\n  kernal_size: 3\n}' });
+  t.equal(malformed.status, 400, 'a malformed prototxt is refused');
+  t.equal(malformed.body.error.field, 'customNetwork', 'naming the field');
+  t.match(malformed.body.error.message, /custom network:2:3: unknown field 'kernal_size'/, 'with the line and column');
+
   for (const [method, route] of [['GET', `/api/jobs/${unknown}`], ['POST', `/api/jobs/${unknown}/abort`], ['DELETE', `/api/jobs/${unknown}`],
     ['POST', `/api/jobs/${unknown}/resume`], ['GET', `/api/models/${unknown}`], ['GET', `/api/datasets/${unknown}`], ['GET', `/api/jobs/${unknown}/clone`],
     ['GET', `/api/models/${unknown}/download`], ['GET', '/api/nothing'], ['GET', '/no-such-page']] as const) {
