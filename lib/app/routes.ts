@@ -103,6 +103,7 @@ function modelRoutes(context: AppContext): Route[] {
   return [
     route('POST', '/api/models', async ({ request, response }) => {
       const form = await readJson(request, ModelForm);
+      if (form.pretrainedModel !== undefined) form.pretrainedModel = await checkedPretrainedModel(form.pretrainedModel, context.dataRoots);
       const dataset = jobs.list('dataset').find((job) => job.id === form.datasetId);
       if (!dataset) throw new AppError(400, `Dataset ${form.datasetId} does not exist`, 'datasetId');
       if (dataset.state === 'ERROR' || dataset.state === 'ABORT') throw new AppError(409, `Dataset "${dataset.name}" ended ${dataset.state}`, 'datasetId');
@@ -131,6 +132,18 @@ function modelRoutes(context: AppContext): Route[] {
       sendJson(response, 200, networkGraph(customNetwork));
     }),
   ];
+}
+
+/** A pretrained .caffemodel: inside a data root, and readable as Caffe's NetParameter, refused on the form otherwise. */
+async function checkedPretrainedModel(given: string, dataRoots: readonly string[]): Promise<string> {
+  const file = await resolveInsideRoots(given, dataRoots, 'pretrainedModel');
+  try {
+    const model = caffe.readCaffemodel(await readFile(file), { file });
+    if (!model.layers.some((layer) => layer.blobs.length > 0)) throw new Error(`${file} holds no weights`);
+  } catch (error) {
+    throw new AppError(400, messageOf(error), 'pretrainedModel');
+  }
+  return file;
 }
 
 const NetworkGraphForm = z.strictObject({ customNetwork: z.string().max(1 << 20) });

@@ -52,6 +52,8 @@ export const ModelForm = z.strictObject({
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, 'auto, cpu, cuda or cuda:N').default('auto'),
   /** Stops after this many iterations (quick trials and tests). */
   maxIterations: positiveInteger.optional(),
+  /** A .caffemodel under a data root whose weights start the training, matched by layer name (fine-tuning). */
+  pretrainedModel: z.string().min(1).optional(),
 }).refine((form) => form.network !== 'custom' || (form.customNetwork ?? '').trim() !== '', { message: 'paste a network prototxt', path: ['customNetwork'] });
 export type ModelForm = z.infer<typeof ModelForm>;
 

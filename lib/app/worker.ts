@@ -78,6 +78,9 @@ async function trainModel(status: JobStatus): Promise<void> {
   if (status.resumeFrom) {
     await solver.restoreFromFile(path.join(folder, status.resumeFrom));
     await appendLog(folder, `Resumed from ${status.resumeFrom} at iteration ${solver.iter}`);
+  } else if (form.pretrainedModel) {
+    const loaded = solver.net.loadCaffemodel(await readFile(form.pretrainedModel));
+    await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from ${form.pretrainedModel}: ${loaded.join(', ')}`);
   }
   const lastSnapshot = watchSolver(solver, plan.itersPerEpoch, plan.solver.max_iter);
   if (abortRequested) solver.stop();

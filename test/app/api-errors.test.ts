@@ -1,8 +1,9 @@
 // api-errors.test.ts — the API refuses bad input with the right status and a { error: { message, field } } body.
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
+import { caffe } from '../../lib/index.js';
 import { call, temporaryFolder } from './helpers.js';
 
 t.test('bad requests', async (t) => {
@@ -33,6 +34,19 @@ t.test('bad requests', async (t) => {
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown })).body.error.field, 'datasetId', 'a model on an unknown dataset');
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, epochs: -1 })).status, 400, 'negative epochs');
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, network: 'custom' })).body.error.field, 'customNetwork', 'custom without prototxt');
+
+  const weights = path.join(root, 'images', 'pretrained.caffemodel');
+  await writeFile(weights, caffe.writeCaffemodel({ name: 'n', layers: [{ name: 'ip', type: 'InnerProduct', blobs: [{ shape: [2, 3], data: new Float32Array(6) }] }] }));
+  await writeFile(path.join(root, 'images', 'corrupt.caffemodel'), Buffer.from([0x0a, 0xff, 0xff, 0xff]));
+  await writeFile(path.join(outside, 'x.caffemodel'), await readFile(weights));
+  const pretrainedOutside = await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, pretrainedModel: path.join(outside, 'x.caffemodel') });
+  t.equal(pretrainedOutside.status, 403, 'pretrained weights outside the data root are refused');
+  t.equal(pretrainedOutside.body.error.field, 'pretrainedModel', 'naming the field');
+  const corrupt = await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, pretrainedModel: path.join(root, 'images', 'corrupt.caffemodel') });
+  t.equal(corrupt.status, 400, 'a corrupt .caffemodel is refused');
+  t.equal(corrupt.body.error.field, 'pretrainedModel', 'naming the field');
+  t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, pretrainedModel: weights })).body.error.field, 'datasetId',
+    'readable weights pass their check (the unknown dataset is what is refused)');
 
   const lenetText = await (await fetch(`${server.url}/api/networks/lenet`)).text();
   const graph = await call(server, 'POST', '/api/networks/graph', { customNetwork: lenetText });
