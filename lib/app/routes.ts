@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { caffe, devices, packageRoot, readDatasetManifest, models } from '../index.js';
+import { caffe, data, devices, packageRoot, readDatasetManifest, models } from '../index.js';
 import { AppError, messageOf } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
 import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
@@ -84,6 +84,16 @@ function datasetRoutes(context: AppContext): Route[] {
       if (form.testFolder) options.testFolder = await resolveInsideRoots(form.testFolder, context.dataRoots, 'testFolder');
       sendJson(response, 201, jobSummary(await jobs.create('dataset', form.name, options)));
     }),
+    route('POST', '/api/datasets/preview', async ({ request, response }) => {
+      const form = await readJson(request, PreviewForm);
+      const folder = await resolveInsideRoots(form.folder, context.dataRoots, 'folder');
+      try {
+        const { png } = await data.previewFolder(folder, form);
+        sendBytes(response, 'image/png', png);
+      } catch (error) {
+        throw new AppError(400, messageOf(error), 'folder');
+      }
+    }),
     route('POST', '/api/datasets/mnist', async ({ request, response }) => {
       const form = await readJson(request, MnistForm);
       sendJson(response, 201, jobSummary(await jobs.create('dataset', form.name, { ...form, mnist: true })));
@@ -145,6 +155,15 @@ async function checkedPretrainedModel(given: string, dataRoots: readonly string[
   }
   return file;
 }
+
+/** A preview of the resize the dataset form asks for, on the first image of its folder. */
+const PreviewForm = z.strictObject({
+  folder: z.string().min(1, 'a folder is required'),
+  width: z.number().int().positive().max(4096).default(256),
+  height: z.number().int().positive().max(4096).default(256),
+  resizeMode: z.enum(['squash', 'crop', 'fill', 'half_crop']).default('squash'),
+  channels: z.union([z.literal(1), z.literal(3)]).default(3),
+});
 
 const NetworkGraphForm = z.strictObject({ customNetwork: z.string().max(1 << 20) });
 

@@ -15,3 +15,4 @@ export { transformFromCaffe, type TransformParam, type Phase } from './transform
 export { readMeanBinaryproto, writeMeanBinaryproto, type MeanBlob } from './mean.js';
 export { openRecords } from './store.js';
 export { recordKey } from './records.js';
+export { previewResize, previewFolder, firstImageIn, type PreviewOptions } from './preview.js';

@@ -1,6 +1,7 @@
 // api-errors.test.ts — the API refuses bad input with the right status and a { error: { message, field } } body.
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
 import { caffe } from '../../lib/index.js';
@@ -47,6 +48,23 @@ t.test('bad requests', async (t) => {
   t.equal(corrupt.body.error.field, 'pretrainedModel', 'naming the field');
   t.equal((await call(server, 'POST', '/api/models', { name: 'm', datasetId: unknown, pretrainedModel: weights })).body.error.field, 'datasetId',
     'readable weights pass their check (the unknown dataset is what is refused)');
+
+  await mkdir(path.join(root, 'images', 'cats'), { recursive: true });
+  await sharp({ create: { width: 60, height: 30, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toFile(path.join(root, 'images', 'cats', 'a.png'));
+  for (const resizeMode of ['squash', 'crop', 'fill', 'half_crop']) {
+    const preview = await fetch(`${server.url}/api/datasets/preview`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ folder: path.join(root, 'images'), width: 32, height: 24, resizeMode, channels: 1 }),
+    });
+    t.equal(preview.headers.get('content-type'), 'image/png', `a ${resizeMode} preview is a PNG`);
+    const meta = await sharp(Buffer.from(await preview.arrayBuffer())).metadata();
+    t.same([meta.width, meta.height, meta.channels], [32, 24, 1], `of the asked size and channels (${resizeMode})`);
+  }
+  t.equal((await call(server, 'POST', '/api/datasets/preview', { folder: outside })).status, 403, 'no preview outside the data roots');
+  await mkdir(path.join(root, 'empty'));
+  const empty = await call(server, 'POST', '/api/datasets/preview', { folder: path.join(root, 'empty') });
+  t.equal(empty.status, 400, 'a folder without images has no preview');
+  t.match(empty.body.error.message, /holds no image to preview/);
 
   const lenetText = await (await fetch(`${server.url}/api/networks/lenet`)).text();
   const graph = await call(server, 'POST', '/api/networks/graph', { customNetwork: lenetText });

@@ -23,6 +23,22 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+// Shows the folder's first image as the import would store it with the chosen size and mode.
+document.getElementById('preview').addEventListener('click', async () => {
+  const { folder, width, height, resizeMode, channels } = values();
+  const image = document.getElementById('preview-image');
+  const response = await fetch('/api/datasets/preview', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ folder, width, height, resizeMode, channels }),
+  });
+  if (!response.ok) {
+    showFormError(form, Object.assign(new Error((await response.json()).error.message), { field: 'folder' }));
+    return;
+  }
+  image.src = URL.createObjectURL(await response.blob());
+  image.hidden = false;
+});
+
 document.getElementById('mnist').addEventListener('click', async () => {
   const job = await api('POST', '/api/datasets/mnist', { name: 'MNIST' });
   location.href = `/datasets/${job.id}`;
