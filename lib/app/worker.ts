@@ -146,15 +146,17 @@ async function evaluateModel(status: JobStatus): Promise<void> {
   const classes = model.labels.length;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let top5 = 0;
+  const best = new TopImagesPerClass(classes, TOP_IMAGES_PER_CLASS);
   const sendProgress = progressSender();
   const chunk = 64;
   for (let start = 0; start < entries.length && !abortRequested; start += chunk) {
     const slice = entries.slice(start, start + chunk);
     const images = await Promise.all(slice.map((entry) => records.png(entry)));
-    const predictions = await model.classifyBatch(images, { topK: Math.min(5, classes) });
+    const predictions = await model.classifyBatch(images, { topK: classes });
     slice.forEach((entry, i) => {
       confusion[entry.label]![predictions[i]![0]!.index]! += 1;
-      if (predictions[i]!.some((prediction) => prediction.index === entry.label)) top5 += 1;
+      if (predictions[i]!.slice(0, 5).some((prediction) => prediction.index === entry.label)) top5 += 1;
+      for (const prediction of predictions[i]!) best.offer(prediction.index, { index: entry.index, label: entry.label, probability: prediction.probability });
     });
     sendProgress((start + slice.length) / entries.length);
   }
@@ -163,7 +165,34 @@ async function evaluateModel(status: JobStatus): Promise<void> {
   const count = confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
   const correct = confusion.reduce((sum, row, label) => sum + row[label]!, 0);
   const perClass = confusion.map((row, label) => ({ label: model.labels[label], count: row.reduce((a, b) => a + b, 0), accuracy: row[label]! / Math.max(1, row.reduce((a, b) => a + b, 0)) }));
-  send({ kind: 'result', result: { count, top1: correct / Math.max(1, count), top5: top5 / Math.max(1, count), perClass, confusion, labels: model.labels } });
+  send({ kind: 'result', result: {
+    count, top1: correct / Math.max(1, count), top5: top5 / Math.max(1, count), perClass, confusion, labels: model.labels,
+    datasetId: modelStatus.options.datasetId, split: form.split, topPerClass: best.lists(),
+  } });
+}
+
+/** DIGITS' "top N images per category": for each class, the images that scored it highest. */
+const TOP_IMAGES_PER_CLASS = 6;
+
+interface ScoredImage { index: number; label: number; probability: number }
+
+class TopImagesPerClass {
+  private readonly best: ScoredImage[][];
+  constructor(classes: number, private readonly size: number) {
+    this.best = Array.from({ length: classes }, () => []);
+  }
+
+  offer(classIndex: number, image: ScoredImage): void {
+    const list = this.best[classIndex]!;
+    if (list.length === this.size && list[list.length - 1]!.probability >= image.probability) return;
+    list.push(image);
+    list.sort((a, b) => b.probability - a.probability);
+    if (list.length > this.size) list.pop();
+  }
+
+  lists(): ScoredImage[][] {
+    return this.best;
+  }
 }
 
 main().then(

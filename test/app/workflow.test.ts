@@ -85,6 +85,11 @@ t.test('MNIST → LeNet → live events → abort/resume → classify → restar
   t.equal(evaluated.result.count, 200, '200 images classified');
   t.ok(evaluated.result.top5 >= evaluated.result.top1 && evaluated.result.top1 > 0.5, `top-1 ${evaluated.result.top1}, top-5 ${evaluated.result.top5}`);
   t.equal(evaluated.result.confusion.length, 10, 'a 10 x 10 confusion matrix');
+  const topPerClass = evaluated.result.topPerClass as { index: number; label: number; probability: number }[][];
+  t.equal(topPerClass.length, 10, 'top images for every category');
+  t.ok(topPerClass.every((images) => images.length === 6 && images.every((image, i) => i === 0 || images[i - 1]!.probability >= image.probability)),
+    'six images per category, best first');
+  t.ok(topPerClass.filter((images, label) => images[0]!.label === label).length >= 8, 'the best image of most categories is of that category');
 
   const refused = await call(server, 'DELETE', `/api/jobs/${dataset.id}`);
   t.equal(refused.status, 409, 'a dataset used by a model is not deleted');

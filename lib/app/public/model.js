@@ -105,7 +105,13 @@ function evaluationHtml(job) {
   const labels = result.labels;
   const confusion = `<table class="confusion"><tr><th>true \\ predicted</th>${labels.map((label) => `<th>${escapeHtml(label)}</th>`).join('')}<th>accuracy</th></tr>` +
     result.confusion.map((row, index) => `<tr><th>${escapeHtml(labels[index])}</th>${row.map((count) => `<td>${count}</td>`).join('')}<td>${(100 * result.perClass[index].accuracy).toFixed(2)}%</td></tr>`).join('') + '</table>';
-  return `${head}<p class="evaluation-summary">${result.count} images: top-1 accuracy ${(100 * result.top1).toFixed(2)}%, top-5 accuracy ${(100 * result.top5).toFixed(2)}%</p>${confusion}`;
+  const thumbnail = (image) => `<img class="thumbnail" src="/api/datasets/${result.datasetId}/images/${result.split}/${image.index}.png" ` +
+    `title="${escapeHtml(labels[image.label])}: ${(100 * image.probability).toFixed(2)}%" alt="${escapeHtml(labels[image.label])}">`;
+  const topImages = result.topPerClass
+    ? `<h4>Top images per category</h4><table class="top-images">${result.topPerClass.map((images, index) =>
+      `<tr><th>${escapeHtml(labels[index])}</th><td>${images.map(thumbnail).join('')}</td></tr>`).join('')}</table>`
+    : '';
+  return `${head}<p class="evaluation-summary">${result.count} images: top-1 accuracy ${(100 * result.top1).toFixed(2)}%, top-5 accuracy ${(100 * result.top5).toFixed(2)}%</p>${confusion}${topImages}`;
 }
 
 function showEvaluations() {
