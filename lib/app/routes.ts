@@ -79,9 +79,12 @@ function datasetRoutes(context: AppContext): Route[] {
   return [
     route('POST', '/api/datasets', async ({ request, response }) => {
       const form = await readJson(request, DatasetForm);
-      const options = { ...form, folder: await resolveInsideRoots(form.folder, context.dataRoots, 'folder') };
-      if (form.valFolder) options.valFolder = await resolveInsideRoots(form.valFolder, context.dataRoots, 'valFolder');
-      if (form.testFolder) options.testFolder = await resolveInsideRoots(form.testFolder, context.dataRoots, 'testFolder');
+      // Every server path the form names must lie inside a data root.
+      const options = { ...form };
+      for (const field of ['folder', 'valFolder', 'testFolder', 'labelsFile', 'trainList', 'valList', 'testList', 'prefix'] as const) {
+        const given = form[field];
+        if (given !== undefined) options[field] = await resolveInsideRoots(given, context.dataRoots, field);
+      }
       sendJson(response, 201, jobSummary(await jobs.create('dataset', form.name, options)));
     }),
     route('POST', '/api/datasets/preview', async ({ request, response }) => {

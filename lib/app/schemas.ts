@@ -9,7 +9,14 @@ const percent = z.number().min(0).max(100);
 /** New image-classification dataset from a server folder (one sub-folder per class). */
 export const DatasetForm = z.strictObject({
   name,
-  folder: z.string().min(1, 'a folder is required'),
+  /** Either a folder with one sub-folder per class, or list files (`path label` per line) with a labels file. */
+  folder: z.string().min(1).optional(),
+  labelsFile: z.string().min(1).optional(),
+  trainList: z.string().min(1).optional(),
+  valList: z.string().min(1).optional(),
+  testList: z.string().min(1).optional(),
+  /** Folder that relative paths in the list files are taken from. */
+  prefix: z.string().min(1).optional(),
   valFolder: z.string().min(1).optional(),
   testFolder: z.string().min(1).optional(),
   valPercent: percent.default(25),
@@ -22,6 +29,8 @@ export const DatasetForm = z.strictObject({
   minPerClass: positiveInteger.default(2),
   maxPerClass: positiveInteger.optional(),
 }).refine((form) => form.valPercent + form.testPercent <= 100, { message: 'validation + test percent must be at most 100', path: ['testPercent'] })
+  .refine((form) => (form.folder === undefined) !== (form.trainList === undefined), { message: 'give a folder or a training list file (not both)', path: ['folder'] })
+  .refine((form) => form.trainList === undefined || form.labelsFile !== undefined, { message: 'a training list needs its labels file', path: ['labelsFile'] })
   .refine((form) => form.maxPerClass === undefined || form.maxPerClass >= form.minPerClass, { message: 'max per class must be at least min per class', path: ['maxPerClass'] });
 export type DatasetForm = z.infer<typeof DatasetForm>;
 

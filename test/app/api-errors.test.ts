@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
 import { caffe } from '../../lib/index.js';
-import { call, temporaryFolder } from './helpers.js';
+import { call, temporaryFolder, waitFor } from './helpers.js';
 
 t.test('bad requests', async (t) => {
   const root = await temporaryFolder('cudnet-app-root-');
@@ -65,6 +65,33 @@ t.test('bad requests', async (t) => {
   const empty = await call(server, 'POST', '/api/datasets/preview', { folder: path.join(root, 'empty') });
   t.equal(empty.status, 400, 'a folder without images has no preview');
   t.match(empty.body.error.message, /holds no image to preview/);
+
+  // List files: two classes of generated images, paths relative to a prefix folder.
+  const listed = path.join(root, 'listed');
+  await mkdir(path.join(listed, 'pictures'), { recursive: true });
+  const lines: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const label = i % 2;
+    await sharp({ create: { width: 20, height: 16, channels: 3, background: { r: label ? 250 : 10, g: 30 * i, b: 90 } } })
+      .png().toFile(path.join(listed, 'pictures', `${i}.png`));
+    lines.push(`pictures/${i}.png ${label}`);
+  }
+  await writeFile(path.join(listed, 'labels.txt'), 'dark\nbright\n');
+  await writeFile(path.join(listed, 'train.txt'), `${lines.slice(0, 6).join('\n')}\n`);
+  await writeFile(path.join(listed, 'val.txt'), `${lines.slice(6).join('\n')}\n`);
+  const listBody = {
+    name: 'listed', labelsFile: path.join(listed, 'labels.txt'), trainList: path.join(listed, 'train.txt'),
+    valList: path.join(listed, 'val.txt'), prefix: listed, width: 16, height: 16, valPercent: 0,
+  };
+  t.equal((await call(server, 'POST', '/api/datasets', { ...listBody, labelsFile: undefined })).body.error.field, 'labelsFile', 'a list needs its labels file');
+  t.equal((await call(server, 'POST', '/api/datasets', { ...listBody, folder: listed })).body.error.field, 'folder', 'a folder or lists, not both');
+  t.equal((await call(server, 'POST', '/api/datasets', { ...listBody, trainList: path.join(outside, 'x.caffemodel') })).status, 403, 'list files stay inside the data roots');
+  const created = await call(server, 'POST', '/api/datasets', listBody);
+  t.equal(created.status, 201, 'a dataset from list files is accepted');
+  const done = await waitFor(server, created.body.id, ['DONE', 'ERROR']);
+  t.equal(done.state, 'DONE', `the list import finishes (${done.error ?? ''})`);
+  t.same([done.result.splits.train.count, done.result.splits.val.count], [6, 2], 'with the lists\' splits');
+  t.same(done.result.labels, ['dark', 'bright'], 'and the labels file\'s names');
 
   const lenetText = await (await fetch(`${server.url}/api/networks/lenet`)).text();
   const graph = await call(server, 'POST', '/api/networks/graph', { customNetwork: lenetText });
