@@ -44,6 +44,35 @@ function referenceForward(c: Case, x: Float32Array, w: Float32Array, b: Float32A
   return { y, shape: [c.N, c.K, outH, outW] };
 }
 
+/** Float64 backward data and filter gradients: every product of the forward formula, distributed back. */
+function referenceBackward(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array) {
+  const [padH, padW] = pairOf(c.options.pad, 0);
+  const [strideH, strideW] = pairOf(c.options.stride, 1);
+  const [dilationH, dilationW] = pairOf(c.options.dilation, 1);
+  const group = c.options.group ?? 1;
+  const outH = Math.floor((c.H + 2 * padH - (dilationH * (c.kernelH - 1) + 1)) / strideH) + 1;
+  const outW = Math.floor((c.W + 2 * padW - (dilationW * (c.kernelW - 1) + 1)) / strideW) + 1;
+  const channels = c.C / group, filters = c.K / group;
+  const dx = new Float64Array(x.length), dw = new Float64Array(w.length);
+  for (let n = 0; n < c.N; n++)
+    for (let k = 0; k < c.K; k++)
+      for (let oh = 0; oh < outH; oh++)
+        for (let ow = 0; ow < outW; ow++) {
+          const g = dy[((n * c.K + k) * outH + oh) * outW + ow];
+          for (let ch = 0; ch < channels; ch++)
+            for (let i = 0; i < c.kernelH; i++)
+              for (let j = 0; j < c.kernelW; j++) {
+                const h = oh * strideH - padH + i * dilationH, col = ow * strideW - padW + j * dilationW;
+                if (h < 0 || h >= c.H || col < 0 || col >= c.W) continue;
+                const xi = ((n * c.C + Math.floor(k / filters) * channels + ch) * c.H + h) * c.W + col;
+                const wi = ((k * channels + ch) * c.kernelH + i) * c.kernelW + j;
+                dx[xi] += g * w[wi];
+                dw[wi] += g * x[xi];
+              }
+        }
+  return { dx, dw };
+}
+
 const cases: Array<[string, Case]> = [
   ['batch 1, 3x3 pad 1', { N: 1, C: 3, H: 7, W: 9, K: 5, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
   ['batch 3, group 2, stride 2, non-square', { N: 3, C: 4, H: 9, W: 7, K: 6, kernelH: 3, kernelW: 2, options: { pad: 1, stride: 2, group: 2 } }],
@@ -68,6 +97,16 @@ const cases: Array<[string, Case]> = [
   ['same-size 5x5 pad 2, 27-wide rows (AlexNet conv2)', { N: 2, C: 4, H: 6, W: 27, K: 8, kernelH: 5, kernelW: 5, options: { pad: 2 } }],
   ['same-size 3x5 kernel, pad [1, 2]', { N: 3, C: 3, H: 9, W: 11, K: 4, kernelH: 3, kernelW: 5, options: { pad: [1, 2] } }],
   ['same-size 3x3 pad 1, small', { N: 3, C: 4, H: 5, W: 18, K: 6, kernelH: 3, kernelW: 3, options: { pad: 1, group: 2 } }],
+  // Shallow stride-1 layers run the direct loops where the CPU has AVX-512 (native/cpu/gemm/direct.h):
+  // filter tiles of 7+6, kernel rows of 5+2 taps, dy padded for backward data; one image split over
+  // threads by filters; padding wider than the kernel (backward data then takes the GEMM path); dilation
+  // on both axes; a depth just under and one just over the direct loops' limit (800).
+  ['direct: 7x7 pad 3, 13 filters', { N: 3, C: 2, H: 9, W: 11, K: 13, kernelH: 7, kernelW: 7, options: { pad: 3 } }],
+  ['direct: one image, 19 filters', { N: 1, C: 3, H: 10, W: 10, K: 19, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
+  ['direct: pad wider than the kernel', { N: 2, C: 2, H: 5, W: 6, K: 4, kernelH: 2, kernelW: 3, options: { pad: [2, 3] } }],
+  ['direct: dilation [2, 3], group 2', { N: 2, C: 4, H: 12, W: 17, K: 10, kernelH: 3, kernelW: 4, options: { pad: [2, 3], dilation: [2, 3], group: 2 } }],
+  ['direct: depth 792, 37 images', { N: 37, C: 88, H: 7, W: 9, K: 9, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
+  ['depth 828, past the direct limit', { N: 3, C: 92, H: 7, W: 9, K: 9, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
 ];
 
 forEachDevice(t, async (t, dev) => {
@@ -83,6 +122,24 @@ forEachDevice(t, async (t, dev) => {
         Tensor.from(w, [c.K, channels, c.kernelH, c.kernelW], dev), Tensor.from(b, [c.K], dev), c.options, out);
       t.same(y.shape, expected.shape, `${name}: output shape`);
       assertClose(t, await y.data(), expected.y, name);
+    }
+  });
+
+  t.test('backward data and filter match the float64 reference', async (t) => {
+    for (const [name, c] of cases) {
+      const channels = c.C / (c.options.group ?? 1);
+      const xShape = [c.N, c.C, c.H, c.W], wShape = [c.K, channels, c.kernelH, c.kernelW];
+      const x = randomArray(c.N * c.C * c.H * c.W, random), w = randomArray(c.K * channels * c.kernelH * c.kernelW, random);
+      const [, , outH, outW] = referenceForward(c, x, w, null).shape as [number, number, number, number];
+      const dyValues = randomArray(c.N * c.K * outH * outW, random);
+      const expected = referenceBackward(c, x, w, dyValues);
+      const dx = poison(Tensor.empty(xShape, dev));
+      const dw = Tensor.zeros(wShape, dev);
+      const dy = Tensor.from(dyValues, [c.N, c.K, outH, outW], dev);
+      conv2dBackwardData(Tensor.from(w, wShape, dev), dy, dx, c.options);
+      conv2dBackwardFilter(Tensor.from(x, xShape, dev), dy, dw, c.options);
+      assertClose(t, await dx.data(), expected.dx, `${name}: backward data`);
+      assertClose(t, await dw.data(), expected.dw, `${name}: backward filter`);
     }
   });
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../im2col.h"
+#include "direct.h"
 #include "pack.h"
 #include "scratch.h"
 #include "sgemm.h"
@@ -197,6 +198,7 @@ const float* gatherImages(const float* source, size_t imageStride, int rows, int
 void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
   const Geometry g(p);
   if (g.spatial <= 0) return;
+  if (direct::forwardApplies(p)) return direct::forward(pool, p, x, w, b, y);
   const PackedWeights& weights = packWeights(g, w, false);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
@@ -232,6 +234,7 @@ void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const floa
 void backwardData(ThreadPool& pool, const Conv2dParams& p, const float* w, const float* dy, float* dx) {
   const Geometry g(p);
   if (g.spatial <= 0) return std::fill(dx, dx + static_cast<size_t>(p.N) * p.C * p.H * p.W, 0.f);
+  if (direct::backwardDataApplies(p)) return direct::backwardData(pool, p, w, dy, dx);
   const PackedWeights& weightsTransposed = packWeights(g, w, true);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
@@ -292,6 +295,7 @@ std::vector<std::unique_ptr<gemm::ScratchBuffer>> partialGradients;
 void backwardFilter(ThreadPool& pool, const Conv2dParams& p, const float* x, const float* dy, float* dw) {
   const Geometry g(p);
   if (g.spatial <= 0) return;
+  if (direct::backwardFilterApplies(p)) return direct::backwardFilter(pool, p, x, dy, dw);
   // Range 0 accumulates straight into dw; every other range sums its images into a partial buffer
   // (its first run with beta 0, so the buffer needs no clearing), added into dw at the end.
   const size_t weightCount = static_cast<size_t>(p.K) * g.columnRows;
