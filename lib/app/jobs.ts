@@ -97,6 +97,10 @@ export class JobManager extends EventEmitter<JobEvents> {
     const job = this.get(id);
     const users = this.list().filter((other) => other.parentId === id && other.type === 'model');
     if (users.length > 0) throw new AppError(409, `The dataset is used by model(s) ${users.map((user) => `"${user.name}"`).join(', ')}; delete them first`);
+    // A training that starts from this model's snapshot reads it before its first iteration.
+    const waiting = this.list('model').filter((other) => other.options.previousNetwork === id && other.options.previousSnapshot !== undefined &&
+      other.resumeFrom === undefined && (other.state === 'WAIT' || (other.state === 'RUN' && other.progress === 0)));
+    if (waiting.length > 0) throw new AppError(409, `Model(s) ${waiting.map((user) => `"${user.name}"`).join(', ')} will start from this model's weights; abort them first`);
     if (job.state === 'RUN' || this.running.has(id)) throw new AppError(409, 'Abort the job before deleting it');
     for (const child of this.list().filter((other) => other.parentId === id)) await this.delete(child.id);
     this.jobs.delete(id);

@@ -13,7 +13,8 @@ import type { AppContext } from './server.js';
 import { jobSummary, modelDetails } from './views.js';
 import { inferenceRoutes } from './routes-inference.js';
 import { galleryRoutes } from './routes-gallery.js';
-import { planTraining } from './training-setup.js';
+import { planTraining, type TrainingPlan } from './training-setup.js';
+import { checkPreviousWeights, fillPreviousNetwork, previousNetworkInfo } from './previous-network.js';
 
 export interface RouteRequest {
   request: IncomingMessage;
@@ -117,10 +118,11 @@ function modelRoutes(context: AppContext): Route[] {
     route('POST', '/api/models', async ({ request, response }) => {
       const form = await readJson(request, ModelForm);
       if (form.pretrainedModel !== undefined) form.pretrainedModel = await checkedPretrainedModel(form.pretrainedModel, context.dataRoots);
+      await fillPreviousNetwork(form, context);
       const dataset = jobs.list('dataset').find((job) => job.id === form.datasetId);
       if (!dataset) throw new AppError(400, `Dataset ${form.datasetId} does not exist`, 'datasetId');
       if (dataset.state === 'ERROR' || dataset.state === 'ABORT') throw new AppError(409, `Dataset "${dataset.name}" ended ${dataset.state}`, 'datasetId');
-      if (dataset.state === 'DONE') await checkPlan(form, path.join(jobs.folder(dataset.id), 'dataset'));
+      if (dataset.state === 'DONE') await checkPreviousWeights(form, await checkPlan(form, path.join(jobs.folder(dataset.id), 'dataset')), context);
       sendJson(response, 201, jobSummary(await jobs.create('model', form.name, form, { parentId: dataset.id })));
     }),
     route('GET', `/api/models/${ID}`, async ({ response, params }) => {
@@ -128,6 +130,7 @@ function modelRoutes(context: AppContext): Route[] {
       const evaluations = jobs.list('evaluate').filter((entry) => entry.parentId === job.id).map((entry) => ({ ...jobSummary(entry), options: entry.options, result: entry.result }));
       sendJson(response, 200, { ...(await modelDetails(job, jobs.folder(job.id))), evaluations });
     }),
+    route('GET', `/api/models/${ID}/network`, async ({ response, params }) => sendJson(response, 200, await previousNetworkInfo(context, params[0]!))),
     route('POST', `/api/models/${ID}/evaluate`, async ({ request, response, params }) => {
       const job = jobOf(context, params[0]!, 'model');
       const form = await readJson(request, EvaluateForm);
@@ -188,9 +191,9 @@ function networkGraph(text: string): { name: string; layers: { name: string; typ
 }
 
 /** Plans the training now, so that impossible settings (crop larger than the images, ...) are refused on the form. */
-async function checkPlan(form: z.infer<typeof ModelForm>, datasetFolder: string): Promise<void> {
+async function checkPlan(form: z.infer<typeof ModelForm>, datasetFolder: string): Promise<TrainingPlan> {
   try {
-    await planTraining(form, datasetFolder);
+    return await planTraining(form, datasetFolder);
   } catch (error) {
     throw new AppError(400, messageOf(error), /crop/i.test(messageOf(error)) ? 'crop' : /custom/i.test(messageOf(error)) ? 'network' : undefined);
   }

@@ -1,10 +1,12 @@
 // schemas.ts — the request bodies of the JSON API (zod), with DIGITS' form defaults.
 import { z } from 'zod';
 import { LR_POLICIES, SOLVER_TYPES } from '../index.js';
+import { isJobId } from './job-files.js';
 
 const name = z.string().trim().min(1, 'a name is required').max(200);
 const positiveInteger = z.number().int().positive();
 const percent = z.number().min(0).max(100);
+const jobId = z.string().refine(isJobId, 'a job id (YYYYMMDD-HHMMSS-xxxx)');
 
 /** New image-classification dataset from a server folder (one sub-folder per class). */
 export const DatasetForm = z.strictObject({
@@ -40,8 +42,14 @@ export const MnistForm = z.strictObject({ name: name.default('MNIST') });
 export const ModelForm = z.strictObject({
   name,
   datasetId: z.string().min(1, 'choose a dataset'),
-  network: z.enum(['lenet', 'alexnet', 'custom']).default('lenet'),
+  /** 'previous': the network an earlier model trained with (its train_val prototxt), refilled from this dataset. */
+  network: z.enum(['lenet', 'alexnet', 'custom', 'previous']).default('lenet'),
+  /** For 'previous' the server fills it with the previous model's network (whatever was sent). */
   customNetwork: z.string().max(1 << 20).optional(),
+  /** The earlier model job: the one 'previous' reuses, or the one a customized network came from (for its weights). */
+  previousNetwork: jobId.optional(),
+  /** Start from this snapshot (iteration) of the previous model, as DIGITS offers a previous model's snapshots. */
+  previousSnapshot: z.number().int().min(0).optional(),
   epochs: positiveInteger.max(10000).default(30),
   snapshotInterval: z.number().min(0).default(1),
   valInterval: z.number().min(0).default(1),
@@ -63,7 +71,13 @@ export const ModelForm = z.strictObject({
   maxIterations: positiveInteger.optional(),
   /** A .caffemodel under a data root whose weights start the training, matched by layer name (fine-tuning). */
   pretrainedModel: z.string().min(1).optional(),
-}).refine((form) => form.network !== 'custom' || (form.customNetwork ?? '').trim() !== '', { message: 'paste a network prototxt', path: ['customNetwork'] });
+}).refine((form) => form.network !== 'custom' || (form.customNetwork ?? '').trim() !== '', { message: 'paste a network prototxt', path: ['customNetwork'] })
+  .refine((form) => form.network !== 'previous' || form.previousNetwork !== undefined, { message: 'choose a previous network', path: ['previousNetwork'] })
+  .refine((form) => form.previousNetwork === undefined || form.network === 'previous' || form.network === 'custom',
+    { message: 'a previous network is used with network "previous" (or "custom" for a customized one)', path: ['previousNetwork'] })
+  .refine((form) => form.previousSnapshot === undefined || form.previousNetwork !== undefined, { message: 'weights of a previous network need that network (previousNetwork)', path: ['previousSnapshot'] })
+  .refine((form) => form.previousSnapshot === undefined || form.pretrainedModel === undefined,
+    { message: 'start from a previous network\'s snapshot or from a pretrained model, not both', path: ['pretrainedModel'] });
 export type ModelForm = z.infer<typeof ModelForm>;
 
 /** Classify many: the val (or test) split of the model's dataset, optionally the first N images. */

@@ -22,9 +22,27 @@ export interface TrainingPlan {
   meanValues?: number[];
 }
 
-/** LeNet trains 64 images at a time, AlexNet 100 (DIGITS' standard networks); a custom net keeps its own. */
+/** LeNet trains 64 images at a time, AlexNet 100 (DIGITS' standard networks); a previous network keeps the batch it trained with. */
 function defaultBatchSize(form: ModelForm): number {
-  return form.network === 'alexnet' ? 100 : 64;
+  const own = form.network === 'previous' ? trainDataLayer(form.customNetwork ?? '')?.data_param?.batch_size : undefined;
+  return own || (form.network === 'alexnet' ? 100 : 64);
+}
+
+/** AlexNet crops to 227 by default; a previous network keeps the crop it trained with. */
+function defaultCrop(form: ModelForm): number | undefined {
+  if (form.network === 'alexnet') return 227;
+  if (form.network === 'previous') return trainDataLayer(form.customNetwork ?? '')?.transform_param?.crop_size || undefined;
+  return undefined;
+}
+
+/** A network's TRAIN Data layer, if the text parses and has one (a parse error is reported by the plan itself). */
+export function trainDataLayer(text: string): LayerParameter | undefined {
+  try {
+    const network = caffe.parseNetPrototxt(text, { file: 'custom network' });
+    return network.layer.find((layer) => layer.type === 'Data' && layer.include.some((rule) => rule.phase === 'TRAIN'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The largest validation batch up to 100 that divides the validation set, so every image counts once. */
@@ -42,7 +60,7 @@ export async function planTraining(form: ModelForm, datasetFolder: string): Prom
   const batchSize = form.batchSize ?? defaultBatchSize(form);
   const valBatchSize = validationBatchSize(val?.count ?? 0);
   const { channels, height, width } = manifest.image;
-  const crop = form.network === 'alexnet' ? (form.crop ?? 227) : form.crop;
+  const crop = form.crop ?? defaultCrop(form);
   if (crop !== undefined && (crop > height || crop > width))
     throw new Error(`Crop ${crop} is larger than the dataset's ${width}x${height} images`);
   const inputShape: [number, number, number] = [channels, crop ?? height, crop ?? width];
@@ -65,7 +83,8 @@ async function pixelMean(file: string): Promise<number[]> {
 
 function buildNetworks(form: ModelForm, manifest: DatasetManifest, inputShape: [number, number, number], batchSize: number, valBatchSize: number) {
   const numClasses = manifest.labels.length;
-  if (form.network === 'custom') return { trainVal: customNetwork(form.customNetwork ?? '', numClasses, batchSize, valBatchSize), deploy: undefined };
+  // A previous network is its train_val prototxt, filled in from this dataset like a pasted one.
+  if (form.network === 'custom' || form.network === 'previous') return { trainVal: customNetwork(form.customNetwork ?? '', numClasses, batchSize, valBatchSize), deploy: undefined };
   const builder = form.network === 'alexnet' ? models.alexnet : models.lenet;
   return {
     trainVal: builder({ numClasses, inputShape, batchSize, testBatchSize: valBatchSize }),

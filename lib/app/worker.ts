@@ -81,6 +81,13 @@ async function trainModel(status: JobStatus): Promise<void> {
   } else if (form.pretrainedModel) {
     const loaded = solver.net.loadCaffemodel(await readFile(form.pretrainedModel));
     await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from ${form.pretrainedModel}: ${loaded.join(', ')}`);
+  } else if (form.previousNetwork !== undefined && form.previousSnapshot !== undefined) {
+    const name = `snapshot_iter_${form.previousSnapshot}.caffemodel`;
+    const bytes = await readFile(path.join(jobsDir, form.previousNetwork, name)).catch(() => {
+      throw new Error(`The snapshot at iteration ${form.previousSnapshot} of model ${form.previousNetwork} no longer exists`);
+    });
+    const loaded = solver.net.loadCaffemodel(bytes);
+    await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from model ${form.previousNetwork}, ${name}: ${loaded.join(', ')}`);
   }
   const lastSnapshot = watchSolver(solver, plan.itersPerEpoch, plan.solver.max_iter);
   if (abortRequested) solver.stop();

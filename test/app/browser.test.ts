@@ -56,4 +56,23 @@ t.test('the DIGITS flow by clicking', async (t) => {
   await page.click('#classify-many button[type=submit]');
   await page.waitForSelector('.evaluation-summary', { timeout: 60000 });
   t.match(await page.textContent('.evaluation-summary'), /100 images: top-1 accuracy/, 'classify many reports accuracy');
+  const firstModel = page.url().split('/').pop();
+
+  // Previous networks: the trained model's network and last snapshot start a new model.
+  await page.goto(`${server.url}/models/new`);
+  await page.selectOption('[name=network]', 'previous');
+  t.match(await page.textContent('#previous-networks'), /LeNet by clicks.*MNIST.*Done/s, 'the previous networks list the model with its dataset and status');
+  await page.check(`#previous-${firstModel}`);
+  await page.waitForFunction(() => (document.querySelector('[name=customNetwork]') as HTMLTextAreaElement).value.includes('InnerProduct'));
+  t.ok(await page.locator('[name=customNetwork]').evaluate((node: HTMLTextAreaElement) => node.readOnly && !node.closest('[hidden]')), 'its network is shown, read-only');
+  t.match(await page.textContent('#weights-note'), /iteration 80/, 'its last snapshot is offered');
+  await page.check('[name=fromWeights]');
+  await page.fill('[name=name]', 'LeNet again');
+  await page.fill('[name=epochs]', '1');
+  await page.selectOption('[name=mean]', 'none');
+  await page.fill('[name=maxIterations]', '5');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/models\/\d{8}-/);
+  const again = await (await fetch(`${server.url}/api/models/${page.url().split('/').pop()}`)).json();
+  t.match(again.options, { network: 'previous', previousNetwork: firstModel, previousSnapshot: 80 }, 'the new model trains the previous network from its weights');
 });

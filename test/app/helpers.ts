@@ -54,3 +54,31 @@ export function collectEvents(server: Server): { events: { type: string; data: a
   })().catch(() => undefined);
   return { events, stop: () => controller.abort() };
 }
+
+/**
+ * A list-file dataset under `root`: `perClass` generated PNGs of each class (a colour per class) in
+ * `<root>/<name>/pictures`, a labels file and train/val lists with paths relative to `<root>/<name>`.
+ * Returns the POST /api/datasets body (16 x 16 images, the val list as the val split).
+ */
+export async function listDataset(root: string, name: string, labels: string[], perClass = 4, valPerClass = 2): Promise<Record<string, unknown>> {
+  const { default: sharp } = await import('sharp');
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const folder = path.join(root, name);
+  await mkdir(path.join(folder, 'pictures'), { recursive: true });
+  const train: string[] = [];
+  const val: string[] = [];
+  for (let label = 0; label < labels.length; label++) {
+    for (let i = 0; i < perClass + valPerClass; i++) {
+      const file = `pictures/${label}-${i}.png`;
+      await sharp({ create: { width: 20, height: 16, channels: 3, background: { r: (80 * label) % 256, g: 255 - 60 * label, b: 10 * i } } }).png().toFile(path.join(folder, file));
+      (i < perClass ? train : val).push(`${file} ${label}`);
+    }
+  }
+  await writeFile(path.join(folder, 'labels.txt'), `${labels.join('\n')}\n`);
+  await writeFile(path.join(folder, 'train.txt'), `${train.join('\n')}\n`);
+  await writeFile(path.join(folder, 'val.txt'), `${val.join('\n')}\n`);
+  return {
+    name, labelsFile: path.join(folder, 'labels.txt'), trainList: path.join(folder, 'train.txt'), valList: path.join(folder, 'val.txt'),
+    prefix: folder, width: 16, height: 16, valPercent: 0, minPerClass: 1,
+  };
+}

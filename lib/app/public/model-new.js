@@ -1,27 +1,81 @@
-// model-new.js — the new-model form: datasets and devices from the API, ?dataset= and ?clone= pre-filling, errors beside their fields.
-import { api, showFormError, escapeHtml } from '/static/app.js';
+// model-new.js — the new-model form: datasets, devices and previous networks from the API, ?dataset= and ?clone= pre-filling, errors beside their fields.
+import { api, showFormError, escapeHtml, statusText } from '/static/app.js';
 
 const form = document.getElementById('model-form');
 const NUMBERS = ['epochs', 'snapshotInterval', 'valInterval', 'batchSize', 'baseLr', 'lrStep', 'lrGamma', 'lrPower', 'crop', 'seed', 'maxIterations'];
 
+/** The chosen previous network ({ id, name, network, snapshots, crop, ... } from GET /api/models/:id/network). */
+let previous;
+/** The model whose network Customize copied into the text box (its weights can still start the training). */
+let customizedFrom;
+/** The snapshot "start from its weights" uses: the last one, or the one a cloned job used. */
+let weightsIter;
+
 function values() {
   const body = {};
+  const network = form.elements.network.value;
   for (const [name, value] of new FormData(form)) {
-    if (value === '' || (name === 'customNetwork' && form.elements.network.value !== 'custom')) continue;
+    if (value === '' || (name === 'customNetwork' && network !== 'custom') || name === 'previousNetwork' || name === 'fromWeights') continue;
     body[name] = NUMBERS.includes(name) ? Number(value) : value;
   }
+  if (network === 'previous' && previous) body.previousNetwork = previous.id;
+  if (network === 'custom' && customizedFrom) body.previousNetwork = customizedFrom;
+  if (body.previousNetwork && form.elements.fromWeights.checked && weightsIter !== undefined) body.previousSnapshot = weightsIter;
   return body;
 }
 
 function toggleCustom() {
-  document.getElementById('custom-box').hidden = form.elements.network.value !== 'custom';
+  const network = form.elements.network.value;
+  if (network !== 'custom') customizedFrom = undefined;
+  document.getElementById('previous-box').hidden = network !== 'previous';
+  // A previous network shows its prototxt read-only; Customize makes it an editable custom network.
+  document.getElementById('custom-box').hidden = !(network === 'custom' || (network === 'previous' && previous));
+  form.elements.customNetwork.readOnly = network === 'previous';
+  document.getElementById('network-caption').textContent = network === 'previous' && previous ? `Network of "${previous.name}"` : 'Custom network';
+  if (network === 'previous' && previous) form.elements.customNetwork.value = previous.network;
+  document.getElementById('weights-row').hidden = !((network === 'previous' && previous) || customizedFrom);
+}
+
+/** Fetches a previous model's network: its prototxt fills the text box; its last snapshot is what "start from its weights" loads. */
+async function choosePrevious(jobId) {
+  try {
+    previous = await api('GET', `/api/models/${jobId}/network`);
+  } catch (error) {
+    previous = undefined;
+    showFormError(form, Object.assign(error, { field: 'network' }));
+    toggleCustom();
+    return;
+  }
+  form.querySelectorAll('.error').forEach((node) => node.remove());
+  const last = previous.snapshots.at(-1);
+  weightsIter = last?.iter;
+  form.elements.fromWeights.disabled = !last;
+  if (!last) form.elements.fromWeights.checked = false;
+  document.getElementById('weights-note').textContent = last
+    ? `the last snapshot of "${previous.name}": epoch ${+last.epoch.toFixed(3)} (iteration ${last.iter})` : `"${previous.name}" has no snapshot yet`;
+  if (previous.crop && !form.elements.crop.value) form.elements.crop.value = previous.crop;
+  toggleCustom();
 }
 
 form.elements.network.addEventListener('change', toggleCustom);
+document.getElementById('previous-networks').addEventListener('change', (event) => {
+  if (event.target.name === 'previousNetwork') choosePrevious(event.target.value);
+});
 document.getElementById('customize').addEventListener('click', async () => {
-  const name = form.elements.network.value === 'alexnet' ? 'alexnet' : 'lenet';
-  form.elements.customNetwork.value = await api('GET', `/api/networks/${name}`);
-  form.elements.network.value = 'custom';
+  if (form.elements.network.value === 'previous') {
+    if (!previous) {
+      showFormError(form, { message: 'choose a previous network first', field: 'network' });
+      return;
+    }
+    form.elements.customNetwork.value = previous.network;
+    form.elements.network.value = 'custom';
+    toggleCustom();
+    customizedFrom = previous.id;
+  } else {
+    const name = form.elements.network.value === 'alexnet' ? 'alexnet' : 'lenet';
+    form.elements.customNetwork.value = await api('GET', `/api/networks/${name}`);
+    form.elements.network.value = 'custom';
+  }
   toggleCustom();
 });
 
@@ -78,16 +132,39 @@ form.addEventListener('submit', async (event) => {
   }
 });
 
+/** Every model that has started training (so it has a network), newest first, with its dataset and status. */
+function listPrevious(models, datasets) {
+  const names = new Map(datasets.map((job) => [job.id, job.name]));
+  const started = models.filter((job) => job.history.some((entry) => entry.state === 'RUN')).sort((a, b) => b.submitted.localeCompare(a.submitted));
+  document.querySelector('#previous-networks tbody').innerHTML = started.map((job) => `<tr><td><input type="radio" name="previousNetwork" value="${job.id}" id="previous-${job.id}"></td>` +
+    `<td><label for="previous-${job.id}">${escapeHtml(job.name)}</label></td><td>${escapeHtml(names.get(job.parentId) ?? job.parentId ?? '')}</td>` +
+    `<td class="state-${job.state}">${escapeHtml(statusText(job))}</td></tr>`).join('') || '<tr><td colspan="4" class="muted">No model has trained yet</td></tr>';
+}
+
 async function init() {
-  const [{ datasets }, info] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/info')]);
+  const [{ datasets, models }, info] = await Promise.all([api('GET', '/api/jobs'), api('GET', '/api/info')]);
   const usable = datasets.filter((job) => ['DONE', 'RUN', 'WAIT'].includes(job.state));
   form.elements.datasetId.innerHTML = usable.map((job) => `<option value="${job.id}">${escapeHtml(job.name)} (${job.state})</option>`).join('');
   form.elements.device.innerHTML = ['auto', ...info.devices].map((name) => `<option>${name}</option>`).join('');
+  listPrevious(models, datasets);
   const query = new URLSearchParams(location.search);
   if (query.get('dataset')) form.elements.datasetId.value = query.get('dataset');
   if (query.get('clone')) {
     const { options } = await api('GET', `/api/jobs/${query.get('clone')}/clone`);
-    for (const [name, value] of Object.entries(options)) if (form.elements[name]) form.elements[name].value = value;
+    for (const [name, value] of Object.entries(options)) {
+      if (form.elements[name] && !['previousNetwork', 'previousSnapshot', 'customNetwork'].includes(name)) form.elements[name].value = value;
+    }
+    if (options.previousNetwork) {
+      const radio = document.getElementById(`previous-${options.previousNetwork}`);
+      if (radio) radio.checked = true;
+      await choosePrevious(options.previousNetwork);
+      if (options.network === 'custom') customizedFrom = options.previousNetwork;
+      if (options.previousSnapshot !== undefined && previous?.snapshots.some((snapshot) => snapshot.iter === options.previousSnapshot)) {
+        weightsIter = options.previousSnapshot;
+        form.elements.fromWeights.checked = true;
+      }
+    }
+    if (options.network === 'custom') form.elements.customNetwork.value = options.customNetwork ?? '';
   }
   toggleCustom();
 }
