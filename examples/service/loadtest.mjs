@@ -2,9 +2,14 @@
 //
 //   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000
 //
-// Uses autocannon when it is installed, else a plain keep-alive http.Agent loop. Only loopback
-// addresses are accepted, and the run stops at --requests or --duration, whichever comes first.
-import { readFile } from 'node:fs/promises';
+// --tool picks the load generator: wrk (a separate C process, the lightest on the cores the service
+// shares; Debian's `wrk` package), autocannon (when installed), or a plain keep-alive http.Agent loop;
+// the default is the first one available. Only loopback addresses are accepted; the run stops at
+// --duration (and, except with wrk, at --requests), whichever comes first.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request as httpRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -16,6 +21,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '16' },
     duration: { type: 'string', default: '10' },
     requests: { type: 'string', default: '5000' },
+    tool: { type: 'string' },
     'no-autocannon': { type: 'boolean', default: false },
   },
 });
@@ -94,11 +100,58 @@ async function autocannonRun(autocannon, body) {
   };
 }
 
+/** A wrk duration such as 812.00us, 4.20ms or 1.02s, in ms. */
+function wrkMs(text) {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text);
+  if (!match) return NaN;
+  return Number(match[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[match[2]];
+}
+
+/** wrk with one thread, the body from a temporary file; parses its --latency report. */
+async function wrkRun(body) {
+  const folder = await mkdtemp(join(tmpdir(), 'cudnet-wrk-'));
+  try {
+    const bodyFile = join(folder, 'body');
+    await writeFile(bodyFile, body);
+    const script = new URL('./wrk-post.lua', import.meta.url).pathname;
+    const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', '-s', script, new URL('/classify', base).href];
+    const output = await new Promise((resolve, reject) => {
+      const child = spawn('wrk', args, { env: { ...process.env, WRK_BODY_FILE: bodyFile } });
+      let text = '';
+      child.stdout.on('data', (chunk) => { text += chunk; });
+      child.stderr.on('data', (chunk) => { text += chunk; });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}:\n${text}`))));
+    });
+    const completed = Number(/(\d+) requests in ([\d.]+)(m?s)/.exec(output)?.[1]);
+    const seconds = wrkMs(/requests in ([\d.]+(?:us|ms|s|m)),/.exec(output)?.[1] ?? '') / 1000;
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+    const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+    const percentile = (q) => wrkMs(new RegExp(`^\\s+${q}%\\s+(\\S+)`, 'm').exec(output)?.[1] ?? '');
+    if (!Number.isFinite(completed) || !Number.isFinite(seconds)) throw new Error(`cannot read wrk's report:\n${output}`);
+    return { tool: 'wrk (1 thread)', seconds, completed: completed - non2xx, errors, p50: percentile(50), p99: percentile(99) };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+const hasWrk = () => spawnSync('wrk', ['--version']).error === undefined;
 const body = await imageBytes();
 const health = await getJson('/health');
+const loadAutocannon = () => import('autocannon').then((m) => m.default, () => undefined);
+const tool = flags.tool ?? (hasWrk() ? 'wrk' : flags['no-autocannon'] ? 'agent' : (await loadAutocannon()) ? 'autocannon' : 'agent');
+if (!['wrk', 'autocannon', 'agent'].includes(tool)) {
+  console.error(`unknown --tool ${tool}: choose wrk, autocannon or agent`);
+  process.exit(2);
+}
+const autocannon = tool === 'autocannon' ? await loadAutocannon() : undefined;
+if (tool === 'autocannon' && !autocannon) {
+  console.error('autocannon is not installed (npm install autocannon), or use --tool wrk|agent');
+  process.exit(2);
+}
 await getJson('/stats?reset=1');
-const autocannon = flags['no-autocannon'] ? undefined : await import('autocannon').then((m) => m.default, () => undefined);
-const result = autocannon ? await autocannonRun(autocannon, body) : await plainLoop(body);
+const result = tool === 'wrk' ? await wrkRun(body) : autocannon ? await autocannonRun(autocannon, body) : await plainLoop(body);
 const stats = await getJson('/stats');
 console.log(`service: ${base.href} on ${health.device}, batch ${health.batchSize}; ${connections} connections, ${result.tool}`);
 console.log(`classifications/s: ${(result.completed / result.seconds).toFixed(1)} (${result.completed} in ${result.seconds.toFixed(2)} s, ${result.errors} errors)`);
