@@ -16,15 +16,20 @@ interface Case {
 const pairOf = (value: number | [number, number] | undefined, fallback: number): [number, number] =>
   value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : value;
 
-/** Plain float64 convolution, straight from the formula in lib/ops/conv.ts. */
-function referenceForward(c: Case, x: Float32Array, w: Float32Array, b: Float32Array | null) {
+/** A case's pads, strides, dilations, output size and per-group channels and filters. */
+function geometry(c: Case) {
   const [padH, padW] = pairOf(c.options.pad, 0);
   const [strideH, strideW] = pairOf(c.options.stride, 1);
   const [dilationH, dilationW] = pairOf(c.options.dilation, 1);
   const group = c.options.group ?? 1;
   const outH = Math.floor((c.H + 2 * padH - (dilationH * (c.kernelH - 1) + 1)) / strideH) + 1;
   const outW = Math.floor((c.W + 2 * padW - (dilationW * (c.kernelW - 1) + 1)) / strideW) + 1;
-  const channels = c.C / group, filters = c.K / group;
+  return { padH, padW, strideH, strideW, dilationH, dilationW, outH, outW, channels: c.C / group, filters: c.K / group };
+}
+
+/** Plain float64 convolution, straight from the formula in lib/ops/conv.ts. */
+function referenceForward(c: Case, x: Float32Array, w: Float32Array, b: Float32Array | null) {
+  const { padH, padW, strideH, strideW, dilationH, dilationW, outH, outW, channels, filters } = geometry(c);
   const y = new Float64Array(c.N * c.K * outH * outW);
   for (let n = 0; n < c.N; n++)
     for (let k = 0; k < c.K; k++)
@@ -46,13 +51,7 @@ function referenceForward(c: Case, x: Float32Array, w: Float32Array, b: Float32A
 
 /** Float64 backward data and filter gradients: every product of the forward formula, distributed back. */
 function referenceBackward(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array) {
-  const [padH, padW] = pairOf(c.options.pad, 0);
-  const [strideH, strideW] = pairOf(c.options.stride, 1);
-  const [dilationH, dilationW] = pairOf(c.options.dilation, 1);
-  const group = c.options.group ?? 1;
-  const outH = Math.floor((c.H + 2 * padH - (dilationH * (c.kernelH - 1) + 1)) / strideH) + 1;
-  const outW = Math.floor((c.W + 2 * padW - (dilationW * (c.kernelW - 1) + 1)) / strideW) + 1;
-  const channels = c.C / group, filters = c.K / group;
+  const { padH, padW, strideH, strideW, dilationH, dilationW, outH, outW, channels, filters } = geometry(c);
   const dx = new Float64Array(x.length), dw = new Float64Array(w.length);
   for (let n = 0; n < c.N; n++)
     for (let k = 0; k < c.K; k++)
@@ -130,7 +129,7 @@ forEachDevice(t, async (t, dev) => {
       const channels = c.C / (c.options.group ?? 1);
       const xShape = [c.N, c.C, c.H, c.W], wShape = [c.K, channels, c.kernelH, c.kernelW];
       const x = randomArray(c.N * c.C * c.H * c.W, random), w = randomArray(c.K * channels * c.kernelH * c.kernelW, random);
-      const [, , outH, outW] = referenceForward(c, x, w, null).shape as [number, number, number, number];
+      const { outH, outW } = geometry(c);
       const dyValues = randomArray(c.N * c.K * outH * outW, random);
       const expected = referenceBackward(c, x, w, dyValues);
       const dx = poison(Tensor.empty(xShape, dev));
