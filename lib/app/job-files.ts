@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DeviceUsage } from './usage.js';
 
 export type JobState = 'WAIT' | 'RUN' | 'DONE' | 'ABORT' | 'ERROR';
 export type JobType = 'dataset' | 'model' | 'evaluate';
@@ -29,6 +30,8 @@ export interface JobStatus {
   device?: string;
   /** A resumed training starts from this .solverstate (file name in the job folder). */
   resumeFrom?: string;
+  /** The latest device figures of a running training: kept in memory only, never written to status.json. */
+  usage?: DeviceUsage;
 }
 
 export const STATUS_FILE = 'status.json';
@@ -47,7 +50,8 @@ export function isJobId(text: string): boolean {
 /** Writes status.json through a temporary file and a rename, so a crash never leaves half a file. */
 export async function writeStatus(folder: string, status: JobStatus): Promise<void> {
   const temporary = path.join(folder, `${STATUS_FILE}.${process.pid}.tmp`);
-  await writeFile(temporary, `${JSON.stringify(status, null, 2)}\n`);
+  const { usage: _usage, ...stored } = status;
+  await writeFile(temporary, `${JSON.stringify(stored, null, 2)}\n`);
   await rename(temporary, path.join(folder, STATUS_FILE));
 }
 

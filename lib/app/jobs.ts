@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { device as resolveDevice, type DeviceName } from '../index.js';
@@ -58,12 +58,13 @@ export class JobManager extends EventEmitter<JobEvents> {
     return path.join(this.jobsDir, id);
   }
 
-  /** Creates a WAIT job and queues it. */
-  async create(type: JobType, name: string, options: Record<string, unknown>, extra: Partial<JobStatus> = {}): Promise<JobStatus> {
+  /** Creates a WAIT job, with `files` written into its folder before it is queued. */
+  async create(type: JobType, name: string, options: Record<string, unknown>, extra: Partial<JobStatus> = {}, files: Record<string, string> = {}): Promise<JobStatus> {
     const id = newJobId();
     const now = new Date().toISOString();
     const status: JobStatus = { id, type, name, state: 'WAIT', history: [{ state: 'WAIT', time: now }], submitted: now, options, progress: 0, ...extra };
     await mkdir(this.folder(id), { recursive: true });
+    for (const [file, text] of Object.entries(files)) await writeFile(path.join(this.folder(id), file), text);
     this.jobs.set(id, status);
     await this.persist(status);
     this.emit('job', status);
@@ -122,7 +123,10 @@ export class JobManager extends EventEmitter<JobEvents> {
   private setState(job: JobStatus, state: JobState, extra: Partial<JobStatus> = {}): void {
     Object.assign(job, extra, { state });
     job.history.push({ state, time: new Date().toISOString() });
-    if (state !== 'RUN') delete job.eta;
+    if (state !== 'RUN') {
+      delete job.eta;
+      delete job.usage;
+    }
     if (state === 'DONE') job.progress = 1;
     void this.persist(job);
     this.emit('job', job);
@@ -196,6 +200,9 @@ export class JobManager extends EventEmitter<JobEvents> {
     if (message.kind === 'progress') {
       job.progress = message.progress;
       job.eta = message.eta;
+      this.emit('job', job);
+    } else if (message.kind === 'usage') {
+      job.usage = message.usage;
       this.emit('job', job);
     } else if (message.kind === 'metric') this.emit('metric', { jobId: job.id, metric: message.metric });
     else if (message.kind === 'snapshot') this.emit('job', job);

@@ -1,4 +1,4 @@
-// routes.ts — the JSON API: datasets, models, jobs (status, abort, resume, delete, clone), inference and downloads.
+// routes.ts — the JSON API: datasets, models, jobs (status, abort, resume, delete, clone), classify many, inference and downloads.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -8,11 +8,12 @@ import { AppError, messageOf } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
 import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
 import { resolveInsideRoots } from './paths.js';
-import { DatasetForm, EvaluateForm, MnistForm, ModelForm } from './schemas.js';
+import { DatasetForm, MnistForm, ModelForm } from './schemas.js';
 import type { AppContext } from './server.js';
 import { jobSummary, modelDetails } from './views.js';
 import { inferenceRoutes } from './routes-inference.js';
 import { galleryRoutes } from './routes-gallery.js';
+import { evaluationRoutes } from './routes-evaluations.js';
 import { planTraining, type TrainingPlan } from './training-setup.js';
 import { checkPreviousWeights, fillPreviousNetwork, previousNetworkInfo } from './previous-network.js';
 
@@ -43,7 +44,7 @@ export function jobOf(context: AppContext, id: string, type?: JobType): JobStatu
 }
 
 export function apiRoutes(context: AppContext): Route[] {
-  return [...jobRoutes(context), ...datasetRoutes(context), ...modelRoutes(context), ...inferenceRoutes(context), ...galleryRoutes(context)];
+  return [...jobRoutes(context), ...datasetRoutes(context), ...modelRoutes(context), ...evaluationRoutes(context), ...inferenceRoutes(context), ...galleryRoutes(context)];
 }
 
 function jobRoutes(context: AppContext): Route[] {
@@ -131,15 +132,6 @@ function modelRoutes(context: AppContext): Route[] {
       sendJson(response, 200, { ...(await modelDetails(job, jobs.folder(job.id))), evaluations });
     }),
     route('GET', `/api/models/${ID}/network`, async ({ response, params }) => sendJson(response, 200, await previousNetworkInfo(context, params[0]!))),
-    route('POST', `/api/models/${ID}/evaluate`, async ({ request, response, params }) => {
-      const job = jobOf(context, params[0]!, 'model');
-      const form = await readJson(request, EvaluateForm);
-      sendJson(response, 202, jobSummary(await jobs.create('evaluate', `Classify many: ${job.name}`, form, { parentId: job.id })));
-    }),
-    route('GET', `/api/evaluations/${ID}`, async ({ response, params }) => {
-      const job = jobOf(context, params[0]!, 'evaluate');
-      sendJson(response, 200, { ...jobSummary(job), options: job.options, result: job.result });
-    }),
     route('GET', '/api/networks/(lenet|alexnet)', async ({ response, params }) => {
       sendBytes(response, 'text/plain; charset=utf-8', Buffer.from(models.prototxt(params[0] as 'lenet')));
     }),

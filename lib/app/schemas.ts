@@ -1,6 +1,7 @@
 // schemas.ts — the request bodies of the JSON API (zod), with DIGITS' form defaults.
 import { z } from 'zod';
 import { LR_POLICIES, SOLVER_TYPES } from '../index.js';
+import { LIST_MAX_BYTES } from './image-list.js';
 import { isJobId } from './job-files.js';
 
 const name = z.string().trim().min(1, 'a name is required').max(200);
@@ -92,3 +93,29 @@ export const ClassifyPickForm = z.strictObject({
   split: z.enum(['val', 'test', 'train']).default('val'),
   index: z.number().int().min(0),
 });
+
+/**
+ * Classify many from an uploaded list: `path [label]` per line (labels index the model's labels),
+ * relative paths taken from `prefix` or the first data root. At most LIST_MAX_LINES lines, 1 MiB.
+ */
+export const EvaluateListForm = z.strictObject({
+  snapshot: z.number().int().min(0).optional(),
+  list: z.string().max(LIST_MAX_BYTES, `the list is larger than ${LIST_MAX_BYTES >> 20} MiB`),
+  /** The uploaded file's name, shown with the results. */
+  listName: z.string().trim().max(200).optional(),
+  prefix: z.string().min(1).optional(),
+});
+export type EvaluateListForm = z.infer<typeof EvaluateListForm>;
+
+/** What an evaluation job of a list keeps as its options (the list itself is list.txt in its folder). */
+export const EvaluateListJob = z.strictObject({
+  source: z.literal('list'),
+  snapshot: z.number().int().min(0).optional(),
+  listName: z.string().optional(),
+  /** The resolved folder relative paths are taken from. */
+  prefix: z.string(),
+  /** The data roots the listed paths must lie in (the server's, when the job was made). */
+  dataRoots: z.array(z.string()),
+  lines: z.number().int().positive(),
+});
+export type EvaluateListJob = z.infer<typeof EvaluateListJob>;

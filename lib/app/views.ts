@@ -9,7 +9,7 @@ export function jobSummary(job: JobStatus) {
   return {
     id: job.id, type: job.type, name: job.name, state: job.state, submitted: job.submitted, progress: job.progress,
     eta: job.eta, seconds: runSeconds(job), error: job.error, parentId: job.parentId, device: job.device,
-    history: job.history, result: job.type === 'evaluate' ? undefined : job.result,
+    history: job.history, result: job.type === 'evaluate' ? undefined : job.result, usage: job.usage,
   };
 }
 

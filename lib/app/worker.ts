@@ -1,12 +1,15 @@
 // worker.ts — the child process that runs one job (dataset import, training, classify-many) off the server's event loop; it talks to the server over IPC.
 import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { caffe, createDataset, type DeviceName, createMnistDataset, loadModel, Solver, type IterationEvent, type TestEvent } from '../index.js';
+import { caffe, createDataset, type DeviceName, createMnistDataset, loadModel, Solver, type IterationEvent, type Prediction, type TestEvent } from '../index.js';
+import { messageOf } from './errors.js';
+import { LINES_FILE, LIST_FILE, LineError, parseImageList, readListedImage, type LineFailure, type ListLine } from './image-list.js';
 import { appendLog, readStatus, type JobStatus } from './job-files.js';
 import { SplitRecords } from './records.js';
-import { DatasetForm, EvaluateForm, ModelForm } from './schemas.js';
+import { DatasetForm, EvaluateForm, EvaluateListJob, ModelForm } from './schemas.js';
 import { openSources, planTraining } from './training-setup.js';
 import { modelSource } from './snapshots.js';
+import { UsageSampler } from './usage.js';
 import type { WorkerMessage } from './worker-protocol.js';
 
 const folder = process.argv[2]!;
@@ -90,8 +93,9 @@ async function trainModel(status: JobStatus): Promise<void> {
     await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from model ${form.previousNetwork}, ${name}: ${loaded.join(', ')}`);
   }
   const lastSnapshot = watchSolver(solver, plan.itersPerEpoch, plan.solver.max_iter);
+  const stopUsage = reportUsage(status.device ?? 'auto');
   if (abortRequested) solver.stop();
-  await solver.solve();
+  await solver.solve().finally(stopUsage);
   if (solver.stopped && lastSnapshot() !== solver.iter) await solver.snapshot();
   solver.dispose();
   await sources.train.close();
@@ -141,8 +145,19 @@ function watchSolver(solver: Solver, itersPerEpoch: number, maxIter: number): ()
   return () => lastSnapshot;
 }
 
-/** Classify many: every image of a split through a snapshot, with top-1/top-5 accuracy, per-class accuracy and the confusion matrix. */
+/** Sends the device's memory and utilisation every second while the training runs; returns the stop function. */
+function reportUsage(deviceName: string): () => void {
+  const sampler = new UsageSampler(deviceName);
+  sampler.sample();
+  const timer = setInterval(() => send({ kind: 'usage', usage: sampler.sample() }), USAGE_INTERVAL_MS);
+  return () => clearInterval(timer);
+}
+
+const USAGE_INTERVAL_MS = 1000;
+
+/** Classify many: every image of a split (or of an uploaded list) through a snapshot, with top-1/top-5 accuracy, per-class accuracy and the confusion matrix. */
 async function evaluateModel(status: JobStatus): Promise<void> {
+  if (status.options.source === 'list') return evaluateList(status);
   const form = EvaluateForm.parse(status.options);
   const modelFolder = path.join(jobsDir, status.parentId!);
   const modelStatus = await readStatus(modelFolder);
@@ -150,38 +165,113 @@ async function evaluateModel(status: JobStatus): Promise<void> {
   const model = await loadModel(await modelSource(modelFolder, form.snapshot), { batchSize: 16 });
   const records = await SplitRecords.open(path.join(datasetFolder, `${form.split}_db`));
   const entries = records.entries.slice(0, form.limit ?? records.entries.length);
-  const classes = model.labels.length;
-  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  let top5 = 0;
-  const best = new TopImagesPerClass(classes, TOP_IMAGES_PER_CLASS);
+  const scores = new Scores(model.labels);
   const sendProgress = progressSender();
   const chunk = 64;
   for (let start = 0; start < entries.length && !abortRequested; start += chunk) {
     const slice = entries.slice(start, start + chunk);
     const images = await Promise.all(slice.map((entry) => records.png(entry)));
-    const predictions = await model.classifyBatch(images, { topK: classes });
-    slice.forEach((entry, i) => {
-      confusion[entry.label]![predictions[i]![0]!.index]! += 1;
-      if (predictions[i]!.slice(0, 5).some((prediction) => prediction.index === entry.label)) top5 += 1;
-      for (const prediction of predictions[i]!) best.offer(prediction.index, { index: entry.index, label: entry.label, probability: prediction.probability });
-    });
+    const predictions = await model.classifyBatch(images, { topK: model.labels.length });
+    slice.forEach((entry, i) => scores.add(entry.index, entry.label, predictions[i]!));
     sendProgress((start + slice.length) / entries.length);
   }
   await records.close();
   await model.dispose();
-  const count = confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
-  const correct = confusion.reduce((sum, row, label) => sum + row[label]!, 0);
-  const perClass = confusion.map((row, label) => ({ label: model.labels[label], count: row.reduce((a, b) => a + b, 0), accuracy: row[label]! / Math.max(1, row.reduce((a, b) => a + b, 0)) }));
+  send({ kind: 'result', result: { ...scores.summary(), datasetId: modelStatus.options.datasetId, split: form.split } });
+}
+
+/** One line of a classified list as lines.json keeps it: its top-5, or why it failed. */
+interface LineResult {
+  line: number;
+  text: string;
+  file?: string;
+  label?: number;
+  predictions?: { index: number; probability: number }[];
+  reason?: LineFailure;
+  error?: string;
+}
+
+/**
+ * Classify many from an uploaded list: every line's image is resolved inside the data roots, read and
+ * classified; a line that fails (missing, outside the roots, not an image, bad label) is recorded
+ * with its reason and the rest go on. Labelled lines give the accuracy figures.
+ */
+async function evaluateList(status: JobStatus): Promise<void> {
+  const options = EvaluateListJob.parse(status.options);
+  const model = await loadModel(await modelSource(path.join(jobsDir, status.parentId!), options.snapshot), { batchSize: 16 });
+  const lines = parseImageList(await readFile(path.join(folder, LIST_FILE), 'utf8'));
+  const classes = model.labels.length;
+  const scores = new Scores(model.labels);
+  const results: LineResult[] = [];
+  const sendProgress = progressSender();
+  const classifyLine = async (entry: ListLine): Promise<LineResult> => {
+    const base = { line: entry.line, text: entry.text, ...(entry.label !== undefined ? { label: entry.label } : {}) };
+    try {
+      if (entry.badLabel !== undefined || (entry.label !== undefined && entry.label >= classes))
+        throw new LineError('bad-label', `label ${entry.badLabel ?? entry.label} is not a class index 0..${classes - 1} of the model's labels`);
+      const { file, bytes } = await readListedImage(entry.path, options.prefix, options.dataRoots);
+      const predictions = await model.classify(bytes, { topK: classes }).catch((error: unknown) => {
+        throw new LineError('not-an-image', `${file} cannot be classified: ${messageOf(error)}`);
+      });
+      scores.add(entry.line, entry.label, predictions);
+      return { ...base, file, predictions: predictions.slice(0, 5).map(({ index, probability }) => ({ index, probability })) };
+    } catch (error) {
+      if (!(error instanceof LineError)) throw error;
+      return { ...base, reason: error.reason, error: error.message };
+    }
+  };
+  const chunk = 32;
+  for (let start = 0; start < lines.length && !abortRequested; start += chunk) {
+    results.push(...(await Promise.all(lines.slice(start, start + chunk).map(classifyLine))));
+    sendProgress(results.length / lines.length);
+  }
+  await model.dispose();
+  await writeFile(path.join(folder, LINES_FILE), JSON.stringify(results));
+  const failed = results.filter((result) => result.reason !== undefined);
+  const summary = scores.summary();
   send({ kind: 'result', result: {
-    count, top1: correct / Math.max(1, count), top5: top5 / Math.max(1, count), perClass, confusion, labels: model.labels,
-    datasetId: modelStatus.options.datasetId, split: form.split, topPerClass: best.lists(),
+    source: 'list', listName: options.listName, lines: lines.length, classified: results.length - failed.length, failed: failed.length,
+    failures: Object.fromEntries(FAILURES.map((reason) => [reason, failed.filter((result) => result.reason === reason).length]).filter(([, count]) => count)),
+    // Accuracy, per-class accuracy and the confusion matrix only where lines had labels.
+    ...(summary.count > 0 ? summary : { count: 0, labels: summary.labels, topPerClass: summary.topPerClass }),
   } });
+}
+
+const FAILURES: LineFailure[] = ['missing', 'outside', 'not-a-file', 'not-an-image', 'bad-label', 'too-large'];
+
+/** The figures of classify many: the confusion matrix and top-5 hits of labelled images, and the best images of every class. */
+class Scores {
+  private readonly confusion: number[][];
+  private top5 = 0;
+  private readonly best: TopImagesPerClass;
+
+  constructor(private readonly labels: readonly string[]) {
+    this.confusion = Array.from({ length: labels.length }, () => new Array<number>(labels.length).fill(0));
+    this.best = new TopImagesPerClass(labels.length, TOP_IMAGES_PER_CLASS);
+  }
+
+  /** `predictions`: every class, most probable first; `index` identifies the image (record index, or list line). */
+  add(index: number, label: number | undefined, predictions: Prediction[]): void {
+    if (label !== undefined) {
+      this.confusion[label]![predictions[0]!.index]! += 1;
+      if (predictions.slice(0, 5).some((prediction) => prediction.index === label)) this.top5 += 1;
+    }
+    for (const prediction of predictions) this.best.offer(prediction.index, { index, ...(label !== undefined ? { label } : {}), probability: prediction.probability });
+  }
+
+  summary() {
+    const { confusion, labels } = this;
+    const count = confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+    const correct = confusion.reduce((sum, row, label) => sum + row[label]!, 0);
+    const perClass = confusion.map((row, label) => ({ label: labels[label], count: row.reduce((a, b) => a + b, 0), accuracy: row[label]! / Math.max(1, row.reduce((a, b) => a + b, 0)) }));
+    return { count, top1: correct / Math.max(1, count), top5: this.top5 / Math.max(1, count), perClass, confusion, labels, topPerClass: this.best.lists() };
+  }
 }
 
 /** DIGITS' "top N images per category": for each class, the images that scored it highest. */
 const TOP_IMAGES_PER_CLASS = 6;
 
-interface ScoredImage { index: number; label: number; probability: number }
+interface ScoredImage { index: number; label?: number; probability: number }
 
 class TopImagesPerClass {
   private readonly best: ScoredImage[][];

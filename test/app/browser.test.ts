@@ -1,19 +1,7 @@
 // browser.test.ts — the user flow by clicking in Chromium (playwright-core): MNIST in one click, a LeNet model, its live chart, classify one. Skipped, with the reason, where Chromium or playwright-core is missing.
-import { existsSync } from 'node:fs';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
-import { temporaryFolder } from './helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-async function loadPlaywright(): Promise<any | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-  try {
-    return await import('playwright-core' as string);
-  } catch {
-    return 'playwright-core is not installed (npm install --save-dev playwright-core)';
-  }
-}
+import { CHROMIUM, loadPlaywright, temporaryFolder } from './helpers.js';
 
 t.test('the DIGITS flow by clicking', async (t) => {
   const playwright = await loadPlaywright();
@@ -42,6 +30,8 @@ t.test('the DIGITS flow by clicking', async (t) => {
   await page.fill('[name=maxIterations]', '80');
   await page.click('button[type=submit]');
   await page.waitForURL(/\/models\/\d{8}-/);
+  await page.waitForSelector('#usage-panel:not([hidden]) .usage-utilization', { timeout: 90000 });
+  t.match(await page.textContent('#usage'), /Device\s*cpu.*Memory.*resident of .*Utilisation.*% of the machine: \d+% of one core, \d+ cores/s, 'the device panel fills while it trains');
   await page.waitForSelector('#chart polyline', { timeout: 90000 });
   t.pass('the training chart draws live');
   await page.waitForSelector('#trained:not([hidden])', { timeout: 120000 });

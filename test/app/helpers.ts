@@ -1,4 +1,5 @@
-// helpers.ts — a server on a temporary jobs folder, JSON calls, waiting for job states, and reading server-sent events.
+// helpers.ts — a server on a temporary jobs folder, JSON calls, waiting for job states, reading server-sent events, list-file datasets, and playwright for the browser tests.
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,4 +82,16 @@ export async function listDataset(root: string, name: string, labels: string[], 
     name, labelsFile: path.join(folder, 'labels.txt'), trainList: path.join(folder, 'train.txt'), valList: path.join(folder, 'val.txt'),
     prefix: folder, width: 16, height: 16, valPercent: 0, minPerClass: 1,
   };
+}
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** playwright-core, or why the browser tests are skipped (no Chromium, or the package is missing). */
+export async function loadPlaywright(): Promise<any | string> {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
+  try {
+    return await import('playwright-core' as string);
+  } catch {
+    return 'playwright-core is not installed (npm install --save-dev playwright-core)';
+  }
 }

@@ -1,4 +1,7 @@
 // workflow.test.ts — the whole DIGITS flow through the JSON API: MNIST dataset, LeNet training with live events, abort and resume, classify, download, classify many, restart.
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
 import { call, collectEvents, temporaryFolder, waitFor, type Server } from './helpers.js';
@@ -34,11 +37,25 @@ t.test('MNIST → LeNet → live events → abort/resume → classify → restar
   const until = Date.now() + 60000;
   while (!stream.events.some((event) => event.type === 'metric' && event.data.jobId === id && event.data.metric.type === 'val') && Date.now() < until)
     await new Promise((resolve) => setTimeout(resolve, 200));
+  // While it trains, the model's JSON and its live events carry the device's figures.
+  let usage;
+  for (const end = Date.now() + 30000; !usage && Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const running = (await call(server, 'GET', `/api/models/${id}`)).body;
+    if (running.state === 'RUN' && running.usage?.utilization != null) usage = running.usage;
+  }
+  const cores = availableParallelism();
+  t.match(usage, { device: 'cpu', cores, description: String }, 'the model\'s JSON names the device it trains on');
+  t.ok(usage.utilization >= 0 && usage.utilization <= 100 * cores, `utilisation ${usage.utilization.toFixed(1)}% is within 0..${100 * cores}%`);
+  t.ok(usage.memoryUsed > 0 && usage.memoryTotal >= usage.memoryUsed, `resident memory ${usage.memoryUsed} of ${usage.memoryTotal}`);
+  t.ok(usage.tensorBytes > 0 && usage.tensorBytes < usage.memoryUsed, `of which ${usage.tensorBytes} bytes of tensors`);
+  t.ok(stream.events.some((event) => event.type === 'job' && event.data.id === id && event.data.usage?.memoryUsed > 0), 'the figures arrive with the live job events');
   t.ok(stream.events.some((event) => event.type === 'metric' && event.data.metric.type === 'train'), 'train metrics arrive as events');
   t.ok(stream.events.some((event) => event.type === 'metric' && event.data.metric.type === 'val'), 'val metrics arrive as events');
   t.equal((await call(server, 'POST', `/api/jobs/${id}/abort`)).status, 200, 'abort is accepted');
   const aborted = await waitFor(server, id, ['ABORT', 'DONE', 'ERROR']);
   t.equal(aborted.state, 'ABORT', 'the training is ABORT');
+  t.equal((await call(server, 'GET', `/api/models/${id}`)).body.usage, undefined, 'a stopped training has no device figures');
+  t.notMatch(await readFile(path.join(jobsDir, id, 'status.json'), 'utf8'), /usage/, 'they are never written to disk');
   t.ok(stream.events.some((event) => event.type === 'job' && event.data.id === id && event.data.state === 'ABORT'), 'the state change came as an event');
   const afterAbort = (await call(server, 'GET', `/api/models/${id}`)).body;
   const stoppedAt = afterAbort.snapshots.at(-1).iter;

@@ -33,6 +33,7 @@ function toggleCustom() {
   form.elements.customNetwork.readOnly = network === 'previous';
   document.getElementById('network-caption').textContent = network === 'previous' && previous ? `Network of "${previous.name}"` : 'Custom network';
   if (network === 'previous' && previous) form.elements.customNetwork.value = previous.network;
+  form.elements.batchSize.placeholder = network === 'previous' && previous?.batchSize ? `${previous.batchSize}, as it trained` : 'network default';
   document.getElementById('weights-row').hidden = !((network === 'previous' && previous) || customizedFrom);
 }
 
