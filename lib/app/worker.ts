@@ -145,11 +145,23 @@ function watchSolver(solver: Solver, itersPerEpoch: number, maxIter: number): ()
   return () => lastSnapshot;
 }
 
-/** Sends the device's memory and utilisation every second while the training runs; returns the stop function. */
+/** Sends the device's memory and utilisation every second while the training runs; returns the stop function. The figures never stop a training. */
 function reportUsage(deviceName: string): () => void {
-  const sampler = new UsageSampler(deviceName);
-  sampler.sample();
-  const timer = setInterval(() => send({ kind: 'usage', usage: sampler.sample() }), USAGE_INTERVAL_MS);
+  let sampler: UsageSampler;
+  try {
+    sampler = new UsageSampler(deviceName);
+    sampler.sample();
+  } catch (error) {
+    void appendLog(folder, `No device figures: ${messageOf(error)}`);
+    return () => undefined;
+  }
+  const timer = setInterval(() => {
+    try {
+      send({ kind: 'usage', usage: sampler.sample() });
+    } catch {
+      // A failed sample is skipped; the next one comes a second later.
+    }
+  }, USAGE_INTERVAL_MS);
   return () => clearInterval(timer);
 }
 

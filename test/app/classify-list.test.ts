@@ -116,3 +116,16 @@ t.test('classify many from an uploaded list of server images', async (t) => {
   t.match(noRoots.body.error, { field: 'list', message: /without --data-root/ });
   t.equal((await call(server, 'GET', `/api/evaluations/${model.id}/lines`)).status, 404, 'a model is not an evaluation');
 });
+
+t.test('the list format: DIGITS\' `path [label]` lines', async (t) => {
+  const { parseImageList, listedPath } = await import('../../lib/app/image-list.js');
+  t.same(parseImageList('a b.png 3\r\n\r\n  /x/y.jpg  \nc.png -1\nd.png 2.5\ne 1.png\n'), [
+    { line: 1, text: 'a b.png 3', path: 'a b.png', label: 3 },
+    { line: 3, text: '/x/y.jpg', path: '/x/y.jpg' },
+    { line: 4, text: 'c.png -1', path: 'c.png', badLabel: '-1' },
+    { line: 5, text: 'd.png 2.5', path: 'd.png', badLabel: '2.5' },
+    { line: 6, text: 'e 1.png', path: 'e 1.png' },
+  ], 'spaces in paths, CRLF, blank lines, labels and bad labels');
+  t.equal(listedPath('a/b.png', '/data'), '/data/a/b.png', 'a relative path starts at the prefix');
+  t.equal(listedPath('/abs/b.png', '/data'), '/abs/b.png', 'an absolute one is kept (and then checked against the roots)');
+});
