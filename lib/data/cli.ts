@@ -5,7 +5,7 @@ import { CudnetError } from '../errors.js';
 import { createDataset, type CreateDatasetHooks, type DatasetReport } from './create.js';
 import { DatasetError } from './errors.js';
 import { createMnistDataset } from './mnist.js';
-import type { CreateDatasetOptions, Encoding } from './options.js';
+import type { CreateDatasetOptions, Encoding, PngCompression } from './options.js';
 import type { ImportProgress } from './progress.js';
 
 export const DATASET_CREATE_USAGE = `Usage: cudnet dataset create <folder> <dest> [options]
@@ -20,6 +20,8 @@ export const DATASET_CREATE_USAGE = `Usage: cudnet dataset create <folder> <dest
   --resize <mode>        squash | crop | fill | half_crop (default squash)
   --channels <1|3>       1 = greyscale, 3 = colour (default 3)
   --encoding <e>         none | png | jpg (default png)
+  --png-compression <c>  fast | small: PNG records' zlib effort (default fast; small = DIGITS' level 6,
+                         about 10% smaller on photos, about 3x slower to encode)
   --min-per-class <n>    drop classes with fewer images (default 2)
   --max-per-class <n>    use at most n images per class
   --seed <n>             shuffle seed (default 0)
@@ -35,6 +37,7 @@ export interface CliStreams {
 const argumentSpec = {
   'val-percent': { type: 'string' }, 'test-percent': { type: 'string' }, 'val-folder': { type: 'string' }, 'test-folder': { type: 'string' },
   size: { type: 'string' }, resize: { type: 'string' }, channels: { type: 'string' }, encoding: { type: 'string' },
+  'png-compression': { type: 'string' },
   'min-per-class': { type: 'string' }, 'max-per-class': { type: 'string' }, seed: { type: 'string' },
   labels: { type: 'string' }, 'train-list': { type: 'string' }, 'val-list': { type: 'string' }, 'test-list': { type: 'string' },
   prefix: { type: 'string' }, mnist: { type: 'boolean' }, 'no-shuffle': { type: 'boolean' }, overwrite: { type: 'boolean' },
@@ -82,6 +85,7 @@ export function optionsFromArguments(parsed: Parsed): CreateDatasetOptions {
   assign('resizeMode', values.resize as CreateDatasetOptions['resizeMode']);
   assign('channels', numberFlag(values, 'channels') as 1 | 3 | undefined);
   assign('encoding', values.encoding as Encoding | undefined);
+  assign('pngCompression', values['png-compression'] as PngCompression | undefined);
   assign('minPerClass', numberFlag(values, 'min-per-class'));
   assign('maxPerClass', numberFlag(values, 'max-per-class'));
   assign('seed', numberFlag(values, 'seed'));

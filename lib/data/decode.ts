@@ -103,22 +103,30 @@ export async function decodeImageFile(path: string, channels: 1 | 3, maxPixels =
   return decodeImageBytes(bytes, channels, maxPixels);
 }
 
+/** Bytes a probe reads from the start of a file; a smaller file is read whole. */
+const PROBE_HEAD_BYTES = 64 * 1024;
+
 /**
  * Cheap validity check before splitting: reads only the header (sharp's metadata, or our
  * readers' headers) so empty, missing, non-image and oversized files never count toward
  * a class. Damage deeper in a file (a truncated JPEG) is found when it is decoded.
+ * sharp reads the header from the bytes already read (a file given by path is opened again
+ * by each format's sniffer); a header that lies beyond them (a TIFF's directory at the end
+ * of a large file) is read from the file.
  */
 export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<void> {
   let head: Buffer;
+  let whole: boolean;
   try {
     const handle = await open(path, 'r');
     try {
       const size = (await handle.stat()).size;
       if (size === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
-      if (size < 64 * 1024) {
+      whole = size <= PROBE_HEAD_BYTES;
+      if (whole) {
         head = await handle.readFile();
       } else {
-        head = Buffer.alloc(64 * 1024);
+        head = Buffer.alloc(PROBE_HEAD_BYTES);
         await handle.read(head, 0, head.length, 0);
       }
     } finally {
@@ -129,7 +137,10 @@ export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT
   }
   if (isBmp(head) || isNetpbm(head)) return probeOwnFormat(path, maxPixels);
   try {
-    const metadata = await sharp(path, { limitInputPixels: maxPixels }).metadata();
+    const metadata = await sharp(head, { limitInputPixels: maxPixels }).metadata().catch((error: unknown) => {
+      if (whole) throw error;
+      return sharp(path, { limitInputPixels: maxPixels }).metadata();
+    });
     const pixels = (metadata.width ?? 0) * (metadata.height ?? 0);
     if (pixels === 0) throw new ImageError('unreadable', 'image has no dimensions');
     if (maxPixels > 0 && pixels > maxPixels) throw new ImageError('too-large', `Input image exceeds pixel limit (${metadata.width}x${metadata.height})`);
@@ -147,7 +158,7 @@ async function probeOwnFormat(path: string, maxPixels: number): Promise<void> {
 const OWN_FORMAT_EXTENSIONS = new Set(['.bmp', '.ppm', '.pgm']);
 
 /**
- * The import's hot path for colour datasets: one sharp pipeline reads the file, applies EXIF
+ * The import's hot path for colour datasets: the file is read, one sharp pipeline decodes it, applies EXIF
  * orientation, composites alpha on white, converts to sRGB and scales with the bilinear filter,
  * returning width x height x 3 bytes (fill/half_crop noise bands and crops are then applied to
  * the scaled pixels as resizeImage does). Same pixels as decodeImageFile + resizeImage, without
@@ -161,10 +172,18 @@ export async function decodeResizedFile(
   file: string, channels: 1 | 3, width: number, height: number, mode: ResizeMode, random: Random,
   maxPixels = DEFAULT_MAX_INPUT_PIXELS, encode?: (pipeline: Sharp) => Sharp,
 ): Promise<ResizedImage> {
-  const twoStep = async (): Promise<RawImage> => resizeImage(await decodeImageFile(file, channels, maxPixels), width, height, mode, random);
-  if (channels === 1 || OWN_FORMAT_EXTENSIONS.has(path.extname(file).toLowerCase())) return twoStep();
+  let bytes: Buffer;
   try {
-    const open = (): Sharp => sharp(file, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
+    bytes = await readFile(file);
+  } catch (error) {
+    throw toImageError(error);
+  }
+  const twoStep = async (): Promise<RawImage> => resizeImage(await decodeImageBytes(bytes, channels, maxPixels), width, height, mode, random);
+  if (channels === 1 || OWN_FORMAT_EXTENSIONS.has(path.extname(file).toLowerCase())) return twoStep();
+  if (bytes.length === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
+  try {
+    // From the bytes, not the path: given a path, libvips opens the file once per format it sniffs.
+    const open = (): Sharp => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
     let plan = planResize(width, height, width, height, mode);
     if (mode !== 'squash') {
       const oriented = (await open().metadata()).autoOrient;

@@ -1,7 +1,8 @@
 // The dataset record: key `%08d_<label>` and a Caffe Datum value (raw CHW uint8 BGR, or a PNG/JPEG file), as DIGITS writes it.
 import sharp, { type Sharp } from 'sharp';
 import { encodeDatum } from '../caffe/datum.js';
-import type { Encoding } from './options.js';
+import type { Encoding, PngCompression } from './options.js';
+import { encodePng } from './png.js';
 import type { RawImage } from './resize.js';
 
 /*
@@ -10,7 +11,8 @@ import type { RawImage } from './resize.js';
  *           Caffe's Data layer reads in key order, so the zero padding keeps numeric order.
  *   value = caffe.Datum {channels, height, width, label, data[, encoded]}
  *     encoding 'none': data = C x H x W uint8, colour channels in BGR order (Caffe's convention);
- *     encoding 'png' / 'jpg' (quality 90): data = the image file (RGB or grey), encoded = true.
+ *     encoding 'png' / 'jpg' (quality 90): data = the image file (RGB or grey), encoded = true;
+ *     PNG compression 'fast' (png.ts) or 'small' (DIGITS' zlib level 6), see PngCompression.
  */
 
 /** The LMDB key of the record at `index` with `label`. */
@@ -30,33 +32,36 @@ export function toPlanarBgr(image: RawImage): Uint8Array {
   return planar;
 }
 
-/**
- * zlib level of PNG records. DIGITS (PIL) uses 6; level 1 with the same per-row adaptive filter
- * choice is still lossless, about 1.7x faster to write here, and the files about 1.5x larger on
- * noisy photos (see README.md).
- */
-export const PNG_COMPRESSION_LEVEL = 1;
+/** PNG settings of the 'small' records: DIGITS' (PIL's) zlib level 6 with a filter chosen per row. */
+const SMALL_PNG = { compressionLevel: 6, adaptiveFiltering: true } as const;
 
 /**
- * Encodes a PNG (adaptive filtering, as PIL chooses a filter per row, at PNG_COMPRESSION_LEVEL)
- * or a JPEG of quality 90 (DIGITS' setting), keeping grey images single-channel.
+ * How a record's file is written inside the resizing pipeline (sharp), or undefined when it is
+ * written from the pixels instead ('fast' PNG: our writer, png.ts).
  */
-export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg'): Promise<Buffer> {
-  const raw = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
-  // Without this sharp would store a one-band image as RGB.
-  return encoderOf(format)(image.channels === 1 ? raw.toColourspace('b-w') : raw).toBuffer();
+export function pipelineEncoder(format: 'png' | 'jpg', pngCompression: PngCompression): ((pipeline: Sharp) => Sharp) | undefined {
+  if (format === 'jpg') return (pipeline) => pipeline.jpeg({ quality: 90 });
+  return pngCompression === 'small' ? (pipeline) => pipeline.png(SMALL_PNG) : undefined;
 }
 
-/** Sets a sharp pipeline's output to the record file format. */
-export function encoderOf(format: 'png' | 'jpg'): (pipeline: Sharp) => Sharp {
-  return format === 'png'
-    ? (pipeline) => pipeline.png({ compressionLevel: PNG_COMPRESSION_LEVEL, adaptiveFiltering: true })
-    : (pipeline) => pipeline.jpeg({ quality: 90 });
+/**
+ * Encodes a PNG (see PngCompression) or a JPEG of quality 90 (DIGITS' setting) from pixels,
+ * keeping grey images single-channel.
+ */
+export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg', pngCompression: PngCompression = 'fast'): Promise<Buffer> {
+  const channels = image.channels as 1 | 3;
+  const encode = pipelineEncoder(format, pngCompression);
+  if (encode === undefined) return encodePng(image.pixels, image.width, image.height, channels);
+  const raw = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels } });
+  // Without this sharp would store a one-band image as RGB.
+  return encode(channels === 1 ? raw.toColourspace('b-w') : raw).toBuffer();
 }
 
 /** Builds the Datum bytes for one resized image (already encoded when `image.encoded` is set). */
-export async function encodeRecord(image: RawImage & { encoded?: Uint8Array }, label: number, encoding: Encoding): Promise<Uint8Array> {
+export async function encodeRecord(
+  image: RawImage & { encoded?: Uint8Array }, label: number, encoding: Encoding, pngCompression: PngCompression = 'fast',
+): Promise<Uint8Array> {
   const shape = { channels: image.channels, height: image.height, width: image.width, label };
   if (encoding === 'none') return encodeDatum({ ...shape, data: toPlanarBgr(image) });
-  return encodeDatum({ ...shape, data: image.encoded ?? (await encodeImageFile(image, encoding)), encoded: true });
+  return encodeDatum({ ...shape, data: image.encoded ?? (await encodeImageFile(image, encoding, pngCompression)), encoded: true });
 }

@@ -26,6 +26,16 @@ t.test('dataset create <folder> <dest> with flags', async (t) => {
   t.same([manifest.image.width, manifest.image.height, manifest.image.channels, manifest.image.resizeMode, manifest.options.seed], [12, 10, 1, 'half_crop', 3]);
 });
 
+t.test('--png-compression small is recorded; an unknown value is a usage error', async (t) => {
+  const root = tempFolder(t);
+  await makeClassFolder(path.join(root, 'images'), { a: 2, b: 2 });
+  const io = capture();
+  t.equal(await runDatasetCreateCli([path.join(root, 'images'), path.join(root, 'out'), '--size', '8x8', '--png-compression', 'small'], io.streams), 0, io.err());
+  t.equal((await readDatasetManifest(path.join(root, 'out'))).options.pngCompression, 'small');
+  t.equal(await runDatasetCreateCli([path.join(root, 'images'), path.join(root, 'out2'), '--png-compression', 'tiny'], io.streams), 2);
+  t.match(io.err(), /pngCompression/);
+});
+
 t.test('usage and source errors give exit codes and readable messages', async (t) => {
   const root = tempFolder(t);
   const io = capture();
