@@ -4,6 +4,7 @@ import { decodeImageBytes, ImageError } from '../data/decode.js';
 import { createRandom } from '../data/random.js';
 import { resizeImage, RESIZE_MODES, type RawImage, type ResizeMode } from '../data/resize.js';
 import { inferenceError, messageOf } from './errors.js';
+import { decodeSmallPng } from './small-png.js';
 import type { ModelFiles } from './model-files.js';
 
 /** How the mean is subtracted: DIGITS' 'image' (mean.binaryproto), 'pixel' (one value per channel) or 'none'. */
@@ -231,10 +232,13 @@ function scaleOf(explicit: PreprocessingOptions, transformScale: number | undefi
   return transformScale;
 }
 
-/** Decodes and resizes image bytes (sharp, on libuv's pool); a bad image rejects with BAD_IMAGE. */
+/**
+ * Decodes and resizes image bytes (sharp, on libuv's pool; a small plain PNG on this thread, see
+ * small-png.ts); a bad image rejects with BAD_IMAGE.
+ */
 export async function decodeForModel(bytes: Uint8Array, p: Preprocessing): Promise<RawImage> {
   try {
-    const image = await decodeImageBytes(bytes, p.channels);
+    const image = decodeSmallPng(bytes, p.channels) ?? (await decodeImageBytes(bytes, p.channels));
     // fill and half_crop pad with noise: a fixed seed makes the same image give the same result.
     return await resizeImage(image, p.resizeWidth, p.resizeHeight, p.resizeMode, createRandom(0));
   } catch (error) {
