@@ -1,6 +1,6 @@
 // loadtest.mjs — drives a running classification service on this machine and prints classifications/s, p50/p99 latency and the server's worst event-loop delay.
 //
-//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000
+//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000 [--rate 4000]
 //
 // --tool picks the load generator: wrk (a separate C process, the lightest on the cores the service
 // shares; Debian's `wrk` package), autocannon (when installed), or a plain keep-alive http.Agent loop;
@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '10' },
     requests: { type: 'string', default: '5000' },
     tool: { type: 'string' },
+    rate: { type: 'string' },
     'no-autocannon': { type: 'boolean', default: false },
   },
 });
@@ -33,6 +34,14 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
 const connections = Math.max(1, Number(flags.connections));
 const durationS = Math.min(Math.max(1, Number(flags.duration)), 300);
 const maxRequests = Math.min(Math.max(1, Number(flags.requests)), 1_000_000);
+// --rate R: each connection pauses connections/R seconds before each request, so the offered load is
+// at most R requests/s (less by the latency): the service's behaviour below saturation.
+const rate = flags.rate === undefined ? undefined : Number(flags.rate);
+if (rate !== undefined && !(rate > 0)) {
+  console.error(`--rate must be a positive number of requests/s, not ${flags.rate}`);
+  process.exit(2);
+}
+const pauseMs = rate === undefined ? 0 : (connections * 1000) / rate;
 
 /** The image to send: the given file, or a 256 x 256 PNG of random pixels. */
 async function imageBytes() {
@@ -77,6 +86,7 @@ async function plainLoop(body) {
   const start = performance.now();
   await Promise.all(Array.from({ length: connections }, async () => {
     while (sent < maxRequests && performance.now() < deadline) {
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       sent++;
       const { ms, ok } = await classifyOnce(agent, body);
       if (ok) latencies.push(ms);
@@ -93,6 +103,7 @@ async function autocannonRun(autocannon, body) {
   const result = await autocannon({
     url: new URL('/classify', base).href, method: 'POST', body, connections, duration: durationS, amount: maxRequests,
     headers: { 'content-type': 'application/octet-stream' },
+    ...(rate ? { overallRate: rate } : {}),
   });
   return {
     tool: 'autocannon', seconds: result.duration, completed: result['2xx'], errors: result.non2xx + result.errors,
@@ -116,7 +127,7 @@ async function wrkRun(body) {
     const script = new URL('./wrk-post.lua', import.meta.url).pathname;
     const args = ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', '-s', script, new URL('/classify', base).href];
     const output = await new Promise((resolve, reject) => {
-      const child = spawn('wrk', args, { env: { ...process.env, WRK_BODY_FILE: bodyFile } });
+      const child = spawn('wrk', args, { env: { ...process.env, WRK_BODY_FILE: bodyFile, WRK_DELAY_MS: String(pauseMs) } });
       let text = '';
       child.stdout.on('data', (chunk) => { text += chunk; });
       child.stderr.on('data', (chunk) => { text += chunk; });
@@ -153,7 +164,7 @@ if (tool === 'autocannon' && !autocannon) {
 await getJson('/stats?reset=1');
 const result = tool === 'wrk' ? await wrkRun(body) : autocannon ? await autocannonRun(autocannon, body) : await plainLoop(body);
 const stats = await getJson('/stats');
-console.log(`service: ${base.href} on ${health.device}, batch ${health.batchSize}; ${connections} connections, ${result.tool}`);
+console.log(`service: ${base.href} on ${health.device}, batch ${health.batchSize}; ${connections} connections, ${result.tool}${rate ? `, offered at most ${rate}/s` : ''}`);
 console.log(`classifications/s: ${(result.completed / result.seconds).toFixed(1)} (${result.completed} in ${result.seconds.toFixed(2)} s, ${result.errors} errors)`);
 console.log(`latency: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`);
 console.log(`server: worst event-loop delay ${stats.eventLoopDelayMs.max.toFixed(2)} ms (p99 ${stats.eventLoopDelayMs.p99.toFixed(2)} ms); ${stats.batches.batches} batches, largest ${stats.batches.largestBatch}`);
