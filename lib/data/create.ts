@@ -12,7 +12,7 @@ import { ProgressTracker, type ProgressListener } from './progress.js';
 import { createRandom, mixSeed } from './random.js';
 import { encodeRecord, pipelineEncoder, recordKey } from './records.js';
 import { resizeImage } from './resize.js';
-import { RecordWriter } from './store.js';
+import { lmdbDataFormat, RecordWriter } from './store.js';
 import { buildManifest, MANIFEST_FILE, type DatasetManifest, type SplitSummary } from './manifest.js';
 
 export interface CreateDatasetHooks {
@@ -79,7 +79,7 @@ export async function writeDataset(options: ResolvedOptions, plan: ImportPlan, h
     if (mean.count === 0) throw new DatasetError('NO_IMAGES', 'No training image could be read; nothing to import');
     await saveMean(mean, path.join(partial, 'mean.binaryproto'), path.join(partial, 'mean.png'));
     await writeFile(path.join(partial, 'labels.txt'), plan.labels.map((label) => `${label}\n`).join(''));
-    const manifest = buildManifest(options, plan, splits);
+    const manifest = buildManifest(options, plan, splits, lmdbDataFormat(path.join(partial, 'train_db')));
     await writeFile(path.join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     hooks.onProgress?.({ phase: 'finish', done: 1, total: 1, imagesPerSecond: 0, etaSeconds: 0 });
     await publish(partial, dest, options.overwrite);

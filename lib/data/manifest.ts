@@ -26,7 +26,8 @@ export interface DatasetManifest {
   createdAt: string;
   options: Omit<ResolvedOptions, 'concurrency'>;
   image: { width: number; height: number; channels: number; resizeMode: string; encoding: string; channelOrder: 'BGR' | 'grey' };
-  record: { backend: 'lmdb'; key: string; value: string };
+  /** lmdbDataFormat: 1 = LMDB 0.9.x's format (Caffe, DIGITS, py-lmdb), 2 = lmdb-js' prebuilt binaries' (see README.md). */
+  record: { backend: 'lmdb'; lmdbDataFormat?: number; key: string; value: string };
   labels: string[];
   labelsFile: string;
   splits: Partial<Record<SplitName, SplitSummary>>;
@@ -35,7 +36,9 @@ export interface DatasetManifest {
   messages: string[];
 }
 
-export function buildManifest(options: ResolvedOptions, plan: ImportPlan, splits: Partial<Record<SplitName, SplitSummary>>): DatasetManifest {
+export function buildManifest(
+  options: ResolvedOptions, plan: ImportPlan, splits: Partial<Record<SplitName, SplitSummary>>, lmdbDataFormat?: number,
+): DatasetManifest {
   const { concurrency: _concurrency, ...recorded } = options;
   return {
     format: MANIFEST_FORMAT,
@@ -48,6 +51,7 @@ export function buildManifest(options: ResolvedOptions, plan: ImportPlan, splits
     },
     record: {
       backend: 'lmdb',
+      ...(lmdbDataFormat !== undefined ? { lmdbDataFormat } : {}),
       key: '%08d_%d (record index in the split, label)',
       value: options.encoding === 'none'
         ? 'caffe.Datum: channels, height, width, label, data = C x H x W uint8 (BGR)'
