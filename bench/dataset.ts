@@ -5,6 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { createDataset } from '../lib/data/create.js';
 import { LmdbBatchSource } from '../lib/data/source.js';
+import { openRecords } from '../lib/data/store.js';
 
 /** A photo-like picture: smooth gradients in each channel plus per-pixel noise, so JPEG and PNG do real work. */
 async function photo(index: number, file: string): Promise<void> {
@@ -57,8 +58,25 @@ function report(what: string, results: { wall: number; cpu: number }[], bar: num
   console.log(`${what}: median ${median(wall).toFixed(0)} images/s (runs ${spread(wall)}); by CPU time ${median(cpu).toFixed(0)} images/s on ${os.availableParallelism()} idle cores (runs ${spread(cpu)}); bar >= ${bar}; load ${load()}`);
 }
 
+/** Mean size of a record's value in a split's database (the Datum: the PNG plus a few bytes). */
+function meanRecordBytes(db: string): number {
+  const database = openRecords(db);
+  let [count, bytes] = [0, 0];
+  for (const { value } of database.getRange()) {
+    count++;
+    bytes += value.length;
+  }
+  void database.close();
+  return bytes / Math.max(count, 1);
+}
+
+/**
+ * createDataset with the options `cudnet dataset create <folder> <dest>` passes by default (256x256,
+ * squash, PNG, 25% val), the same code path as the command.
+ */
 async function benchImport(root: string, folder: string, runs: number): Promise<void> {
   const results: { wall: number; cpu: number }[] = [];
+  let recordBytes = 0;
   for (let run = 0; run <= runs; run++) {
     const dest = path.join(root, `import_${run}`);
     const result = await measure(async () => {
@@ -66,9 +84,11 @@ async function benchImport(root: string, folder: string, runs: number): Promise<
       return Object.values(report.splits).reduce((sum, split) => sum + split!.count, 0);
     });
     if (run > 0) results.push(result); // run 0 warms the file cache and sharp
+    if (run === runs) recordBytes = meanRecordBytes(path.join(dest, 'train_db'));
     rmSync(dest, { recursive: true, force: true });
   }
   report('import  500x375 JPEG -> 256x256 squash PNG', results, 400);
+  console.log(`        records: ${(recordBytes / 1024).toFixed(1)} KB on average (raw pixels: ${(256 * 256 * 3 / 1024).toFixed(0)} KB)`);
 }
 
 async function benchSource(root: string, folder: string, batches: number): Promise<void> {
@@ -98,7 +118,7 @@ export async function run(args: string[]): Promise<void> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'cudnet-bench-dataset-'));
   try {
     const folder = await generate(root, count);
-    await benchImport(root, folder, 3);
+    await benchImport(root, folder, 5);
     await benchSource(root, folder, 10);
   } finally {
     rmSync(root, { recursive: true, force: true });
