@@ -1,6 +1,6 @@
 // loadtest.mjs — drives a running classification service on this machine and prints classifications/s, p50/p99 latency and the server's worst event-loop delay.
 //
-//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000 [--rate 4000]
+//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000 [--rate 4000] [--warmup 2]
 //
 // --tool picks the load generator: wrk (a separate C process, the lightest on the cores the service
 // shares; Debian's `wrk` package), autocannon (when installed), or a plain keep-alive http.Agent loop;
@@ -23,6 +23,7 @@ const { values: flags } = parseArgs({
     requests: { type: 'string', default: '5000' },
     tool: { type: 'string' },
     rate: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
     'no-autocannon': { type: 'boolean', default: false },
   },
 });
@@ -32,7 +33,8 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
   process.exit(2);
 }
 const connections = Math.max(1, Number(flags.connections));
-const durationS = Math.min(Math.max(1, Number(flags.duration)), 300);
+let durationS = Math.min(Math.max(1, Number(flags.duration)), 300);
+const warmupS = Math.min(Math.max(0, Number(flags.warmup)), 60);
 const maxRequests = Math.min(Math.max(1, Number(flags.requests)), 1_000_000);
 // --rate R: each connection pauses connections/R seconds before each request, so the offered load is
 // at most R requests/s (less by the latency): the service's behaviour below saturation.
@@ -161,8 +163,17 @@ if (tool === 'autocannon' && !autocannon) {
   console.error('autocannon is not installed (npm install autocannon), or use --tool wrk|agent');
   process.exit(2);
 }
+// The same load for --warmup seconds first, not measured: the service's first seconds compile its
+// request path and grow its heap.
+const run = () => (tool === 'wrk' ? wrkRun(body) : autocannon ? autocannonRun(autocannon, body) : plainLoop(body));
+if (warmupS > 0) {
+  const measured = durationS;
+  durationS = warmupS;
+  await run();
+  durationS = measured;
+}
 await getJson('/stats?reset=1');
-const result = tool === 'wrk' ? await wrkRun(body) : autocannon ? await autocannonRun(autocannon, body) : await plainLoop(body);
+const result = await run();
 const stats = await getJson('/stats');
 console.log(`service: ${base.href} on ${health.device}, batch ${health.batchSize}; ${connections} connections, ${result.tool}${rate ? `, offered at most ${rate}/s` : ''}`);
 console.log(`classifications/s: ${(result.completed / result.seconds).toFixed(1)} (${result.completed} in ${result.seconds.toFixed(2)} s, ${result.errors} errors)`);
