@@ -3,8 +3,16 @@
 //   node dist/bench/inference.js [--device cpu] [--rounds 10] [--repeats 30]
 //
 // Bars (CPU): >= 200 images/s at batch 16, <= 15 ms for one image. onnxruntime-node is the baseline
-// when it can be imported (it is not a dependency, so it is usually skipped with a note).
+// in the same run when it can be imported (it is not a dependency: `ONNXRUNTIME_NODE_INSTALL=skip
+// npm install --no-save onnxruntime-node`) and Python with torch can write the same AlexNet as ONNX
+// (bench/alexnet_onnx.py; `--python`, default /usr/bin/python3); otherwise it is skipped with a note.
+// Beside each figure, the worst event-loop delay while it was measured.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
@@ -88,12 +96,73 @@ async function randomJpeg(seed: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width: 256, height: 256, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
 }
 
-async function onnxBaseline(): Promise<string> {
+/** fn's result and the worst event-loop delay (ms) while it ran. */
+async function withLoopDelay<T>(fn: () => Promise<T>): Promise<{ result: T; worstDelayMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const result = await fn();
+  histogram.disable();
+  return { result, worstDelayMs: histogram.max / 1e6 };
+}
+
+interface OrtModule {
+  InferenceSession: { create(file: string, options: object): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  env?: { versions?: { common?: string } };
+}
+interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<Record<string, unknown>>;
+  release?(): Promise<void>;
+}
+
+/** onnxruntime-node (2 threads) on the same AlexNet, batch 16 and one image; lines to print. */
+async function onnxBaseline(python: string, rounds: number, repeats: number): Promise<string[]> {
+  let ort: OrtModule;
   try {
-    await import('onnxruntime-node' as string);
-    return 'onnxruntime-node is importable, but no AlexNet .onnx file is bundled to compare against: skipped';
+    ort = (await import('onnxruntime-node' as string)) as OrtModule;
   } catch {
-    return 'onnxruntime-node is not installed (not a dependency): baseline skipped';
+    return ['onnxruntime-node is not installed (not a dependency): baseline skipped'];
+  }
+  if (!existsSync(python)) return [`onnxruntime-node baseline skipped: ${python} not found (it writes the ONNX file)`];
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'cudnet-onnx-'));
+  try {
+    const file = path.join(folder, 'alexnet.onnx');
+    const script = fileURLToPath(new URL('../../bench/alexnet_onnx.py', import.meta.url));
+    const made = spawnSync(python, [script, file], { encoding: 'utf8', timeout: 300_000 });
+    if (made.status !== 0 || !existsSync(file))
+      return [`onnxruntime-node baseline skipped: ${python} could not write AlexNet as ONNX (${(made.stderr || made.error?.message || '').trim().split('\n').pop()})`];
+    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    const random = uniform(3);
+    const feed = (batch: number) => ({ data: new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 227 * 227 }, () => random() * 255 - 128), [batch, 3, 227, 227]) });
+    const batch16 = feed(16), batch1 = feed(1);
+    for (let i = 0; i < 2; i++) await session.run(batch16);
+    const throughputRun = await withLoopDelay(async () => {
+      const samples: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const start = performance.now();
+        await session.run(batch16);
+        samples.push(16 / ((performance.now() - start) / 1000));
+      }
+      return spread(samples);
+    });
+    for (let i = 0; i < 3; i++) await session.run(batch1);
+    const latencyRun = await withLoopDelay(async () => {
+      const samples: number[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const start = performance.now();
+        await session.run(batch1);
+        samples.push(performance.now() - start);
+      }
+      return spread(samples);
+    });
+    await session.release?.();
+    const version = ort.env?.versions?.common ?? '';
+    return [
+      `onnxruntime-node ${version} (2 threads), same AlexNet as ONNX, batch 16: ${format(throughputRun.result, 'images/s')}; worst event-loop delay ${throughputRun.worstDelayMs.toFixed(1)} ms`,
+      `onnxruntime-node one image (batch 1): ${format(latencyRun.result, 'ms')}; worst event-loop delay ${latencyRun.worstDelayMs.toFixed(1)} ms`,
+    ];
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
 }
 
@@ -101,6 +170,7 @@ export async function run(args: string[] = []): Promise<void> {
   const { values } = parseArgs({
     args, options: {
       device: { type: 'string', default: 'cpu' }, rounds: { type: 'string', default: '10' }, repeats: { type: 'string', default: '30' },
+      python: { type: 'string', default: '/usr/bin/python3' },
     },
   });
   const deviceName = values.device as DeviceName;
@@ -117,17 +187,17 @@ export async function run(args: string[] = []): Promise<void> {
   const inputs = Array.from({ length: 16 }, () => Float32Array.from({ length: 3 * 227 * 227 }, () => random() * 255 - 128));
   const images = await Promise.all(Array.from({ length: 16 }, (_, i) => randomJpeg(10 + i)));
   const rounds = Number(values.rounds);
-  const preprocessed = await throughput(batched, inputs, rounds);
-  console.log(`AlexNet batch 16, preprocessed inputs: ${format(preprocessed, 'images/s')}  [bar >= 200]`);
+  const preprocessed = await withLoopDelay(() => throughput(batched, inputs, rounds));
+  console.log(`AlexNet batch 16, preprocessed inputs: ${format(preprocessed.result, 'images/s')}  [bar >= 200]; worst event-loop delay ${preprocessed.worstDelayMs.toFixed(1)} ms`);
   const fromJpeg = await throughput(batched, images, rounds);
   console.log(`AlexNet batch 16, 256x256 JPEG bytes (decode + resize + mean on the way): ${format(fromJpeg, 'images/s')}`);
   await batched.dispose();
 
   const single = await loadModel(source, { device: target, batchSize: 1, maxWaitMs: 0 });
-  const oneImage = await latency(single, inputs[0]!, Number(values.repeats));
-  console.log(`AlexNet one image (batch 1): ${format(oneImage, 'ms')}  [bar <= 15 ms]`);
+  const oneImage = await withLoopDelay(() => latency(single, inputs[0]!, Number(values.repeats)));
+  console.log(`AlexNet one image (batch 1): ${format(oneImage.result, 'ms')}  [bar <= 15 ms]; worst event-loop delay ${oneImage.worstDelayMs.toFixed(1)} ms`);
   await single.dispose();
-  console.log(await onnxBaseline());
+  for (const line of await onnxBaseline(values.python!, rounds, Number(values.repeats))) console.log(line);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run(process.argv.slice(2));
