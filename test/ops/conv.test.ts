@@ -99,13 +99,15 @@ const cases: Array<[string, Case]> = [
   // Shallow stride-1 layers run the direct loops where the CPU has AVX-512 (native/cpu/gemm/direct.h):
   // filter tiles of 7+6, kernel rows of 5+2 taps, dy padded for backward data; one image split over
   // threads by filters; padding wider than the kernel (backward data then takes the GEMM path); dilation
-  // on both axes; a depth just under and one just over the direct loops' limit (800).
+  // on both axes; a depth just under and one just over the direct loops' limit (800); an image large enough
+  // that the forward output is made in runs of lines.
   ['direct: 7x7 pad 3, 13 filters', { N: 3, C: 2, H: 9, W: 11, K: 13, kernelH: 7, kernelW: 7, options: { pad: 3 } }],
   ['direct: one image, 19 filters', { N: 1, C: 3, H: 10, W: 10, K: 19, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
   ['direct: pad wider than the kernel', { N: 2, C: 2, H: 5, W: 6, K: 4, kernelH: 2, kernelW: 3, options: { pad: [2, 3] } }],
   ['direct: dilation [2, 3], group 2', { N: 2, C: 4, H: 12, W: 17, K: 10, kernelH: 3, kernelW: 4, options: { pad: [2, 3], dilation: [2, 3], group: 2 } }],
   ['direct: depth 792, 37 images', { N: 37, C: 88, H: 7, W: 9, K: 9, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
   ['depth 828, past the direct limit', { N: 3, C: 92, H: 7, W: 9, K: 9, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
+  ['direct: a 300x300 image, output in runs of lines', { N: 1, C: 2, H: 300, W: 300, K: 3, kernelH: 3, kernelW: 3, options: { pad: 1 } }],
 ];
 
 forEachDevice(t, async (t, dev) => {

@@ -94,12 +94,14 @@ void padPlanes(const Plan& plan, const float* src, int channels, float* dst) {
 }
 
 thread_local gemm::ScratchBuffer planeBuffer, productBuffer, gradientBuffer;
+// The product of one run of output lines: filters x lines, about 256 KB.
+constexpr size_t kProductFloats = 64 * 1024;
 
 // y = conv(x, weights) + bias over the plan; weights [groups][filters][depth].
 void run(ThreadPool& pool, const Plan& plan, const float* x, const float* weights, const float* bias, float* y) {
   const Kernels& kernels = avx512Kernels();
   const TileShape shape = plan.tile();
-  const size_t lineLength = static_cast<size_t>(plan.vectors) * 16, outSize = static_cast<size_t>(plan.outH) * plan.outW;
+  const size_t outSize = static_cast<size_t>(plan.outH) * plan.outW;
   // Whole images and groups per task when there are enough of them; otherwise blocks of filters too.
   const int images = plan.N * plan.groups;
   const int splits = images >= 2 * pool.size() ? 1 : (plan.filters + kernels.maxForwardFilters - 1) / kernels.maxForwardFilters;
@@ -111,15 +113,24 @@ void run(ThreadPool& pool, const Plan& plan, const float* x, const float* weight
       float* planes = planeBuffer.get(plan.channels * plan.plane);
       padPlanes(plan, x + n * plan.inputImage() + static_cast<size_t>(g) * plan.channels * plan.H * plan.W,
                 plan.channels, planes);
-      float* product = productBuffer.get((k1 - k0) * lineLength);
-      kernels.forward(shape, planes, weights + (static_cast<size_t>(g) * plan.filters + k0) * plan.depth(), k1 - k0,
-                      plan.vectors, product, lineLength);
-      float* out = y + n * plan.outputImage() + (static_cast<size_t>(g) * plan.filters + k0) * outSize;
-      for (int k = k0; k < k1; ++k, out += outSize) {
-        const float* line = product + (k - k0) * lineLength;
-        const float value = bias ? bias[g * plan.filters + k] : 0.f;
-        for (int h = 0; h < plan.outH; ++h, line += plan.Wp)
-          for (int w = 0; w < plan.outW; ++w) out[h * plan.outW + w] = line[w] + value;
+      // Output lines in runs whose products stay in L2 (and whose buffer stays small for large images).
+      const int lines = std::max(1, static_cast<int>(kProductFloats / (static_cast<size_t>(k1 - k0) * plan.Wp)));
+      const float* filterWeights = weights + (static_cast<size_t>(g) * plan.filters + k0) * plan.depth();
+      for (int h0 = 0; h0 < plan.outH; h0 += lines) {
+        const int count = std::min(lines, plan.outH - h0);
+        const int vectors = (count * plan.Wp + 15) / 16;
+        const size_t runLength = static_cast<size_t>(vectors) * 16;
+        float* product = productBuffer.get((k1 - k0) * runLength);
+        kernels.forward(shape, planes + static_cast<size_t>(h0) * plan.Wp, filterWeights, k1 - k0, vectors, product,
+                        runLength);
+        float* out = y + n * plan.outputImage() + (static_cast<size_t>(g) * plan.filters + k0) * outSize +
+                     static_cast<size_t>(h0) * plan.outW;
+        for (int k = k0; k < k1; ++k, out += outSize) {
+          const float* line = product + (k - k0) * runLength;
+          const float value = bias ? bias[g * plan.filters + k] : 0.f;
+          for (int h = 0; h < count; ++h, line += plan.Wp)
+            for (int w = 0; w < plan.outW; ++w) out[h * plan.outW + w] = line[w] + value;
+        }
       }
     }
   });
@@ -128,9 +139,18 @@ void run(ThreadPool& pool, const Plan& plan, const float* x, const float* weight
 thread_local gemm::ScratchBuffer flippedBuffer;
 std::vector<std::unique_ptr<gemm::ScratchBuffer>> partialGradients;
 
+// Scratch per thread stays bounded: one image's padded input planes (and, for the filter gradient,
+// its re-laid dy) at most kMaxScratchFloats; larger layers take im2col + SGEMM, which lowers panel
+// by panel.
+constexpr size_t kMaxScratchFloats = size_t(4) << 20;
+bool scratchFits(const Plan& plan, bool gradients) {
+  if (plan.channels * plan.plane > kMaxScratchFloats) return false;
+  return !gradients || static_cast<size_t>(plan.filters) * plan.vectors * 16 <= kMaxScratchFloats;
+}
+
 }  // namespace
 
-bool forwardApplies(const Conv2dParams& p) { return shallowStrideOne(p); }
+bool forwardApplies(const Conv2dParams& p) { return shallowStrideOne(p) && scratchFits(forwardPlan(p), false); }
 
 bool backwardDataApplies(const Conv2dParams& p) {
   // dy is padded by dilation*(kernel-1) - pad, which must not be negative; its depth is filters x taps.
@@ -140,10 +160,10 @@ bool backwardDataApplies(const Conv2dParams& p) {
   // The full correlation computes every input position from a padded dy: worth it only when the input
   // is about as large as the output (a "same" convolution). For a valid one (LeNet's conv2: 12x12 from
   // 8x8) it would multiply 2.25x the GEMM's products, most of them by padding, and is 1.5x slower.
-  return static_cast<double>(p.H) * p.W <= 1.2 * p.outH * p.outW;
+  return static_cast<double>(p.H) * p.W <= 1.2 * p.outH * p.outW && scratchFits(backwardDataPlan(p), false);
 }
 
-bool backwardFilterApplies(const Conv2dParams& p) { return shallowStrideOne(p); }
+bool backwardFilterApplies(const Conv2dParams& p) { return shallowStrideOne(p) && scratchFits(forwardPlan(p), true); }
 
 void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
   run(pool, forwardPlan(p), x, w, b, y);
