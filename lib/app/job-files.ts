@@ -28,6 +28,8 @@ export interface JobStatus {
   result?: Record<string, unknown>;
   /** Where a training runs ('cpu', 'cuda:0'). */
   device?: string;
+  /** The weights a training started from: a .caffemodel under a data root, an uploaded one, or a previous model's snapshot. */
+  pretrained?: { source: 'path' | 'upload' | 'previous'; file: string; upload?: string; name?: string; model?: string; snapshot?: number };
   /** A resumed training starts from this .solverstate (file name in the job folder). */
   resumeFrom?: string;
   /** The latest device figures of a running training: kept in memory only, never written to status.json. */

@@ -27,3 +27,22 @@ export async function resolveInsideRoots(given: string, roots: readonly string[]
   }
   throw new AppError(403, `${given} is outside the data folders this server may read (${roots.join(', ')})`, field);
 }
+
+/**
+ * A file a form names by path: a relative path is taken from the first data root. Outside the roots
+ * is 403 (checked on the path as written before it is looked up, so the answer says nothing of
+ * files elsewhere), a missing file 404, then resolveInsideRoots' check with symlinks resolved.
+ */
+export async function resolveFileInsideRoots(given: string, roots: readonly string[], field: string): Promise<string> {
+  if (roots.length === 0) throw new AppError(400, 'The server was started without --data-root, so no server file can be read', field);
+  const candidate = path.resolve(roots[0]!, given);
+  const inside = roots.some((root) => {
+    const relative = path.relative(path.resolve(root), candidate);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  });
+  if (!inside) throw new AppError(403, `${given} is outside the data folders this server may read (${roots.join(', ')})`, field);
+  await realpath(candidate).catch(() => {
+    throw new AppError(404, `${given} does not exist`, field);
+  });
+  return resolveInsideRoots(candidate, roots, field);
+}

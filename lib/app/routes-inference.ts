@@ -1,12 +1,13 @@
-// routes-inference.ts — classify one image (upload or a dataset record) with optional layer visualizations, and the snapshot download.
-import { readFile } from 'node:fs/promises';
+// routes-inference.ts — classify one image (upload, a server path or a dataset record) with optional layer visualizations, and the snapshot download.
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { caffe, type Model } from '../index.js';
 import { AppError, messageOf } from './errors.js';
 import { readBody, sendBytes, sendJson, validate } from './http.js';
 import { SplitRecords } from './records.js';
 import { jobOf, route, ID, type Route } from './routes.js';
-import { ClassifyPickForm } from './schemas.js';
+import { ClassifyPathForm, ClassifyPickForm } from './schemas.js';
+import { resolveFileInsideRoots } from './paths.js';
 import type { AppContext } from './server.js';
 import { findSnapshot, readRunPlan } from './snapshots.js';
 import { tarArchive } from './tar.js';
@@ -18,10 +19,10 @@ export function inferenceRoutes(context: AppContext): Route[] {
       const job = jobOf(context, params[0]!, 'model');
       const folder = context.jobs.folder(job.id);
       const snapshot = await findSnapshot(folder, snapshotParameter(url));
-      const image = await inputImage(context, job.options.datasetId as string, request, await readBody(request, context.uploadLimit));
+      const { image, field } = await inputImage(context, job.options.datasetId as string, request, await readBody(request, context.uploadLimit));
       const model = await context.models.get(folder, snapshot.iter);
       const predictions = await model.classify(image, { topK: Math.min(5, model.labels.length) }).catch((error: unknown) => {
-        throw new AppError(400, messageOf(error), 'image');
+        throw new AppError(400, field === 'path' ? `Not an image: ${messageOf(error)}` : messageOf(error), field);
       });
       const visualizations = url.searchParams.get('visualize') === '1' ? await layerVisualizations(model, image, path.join(folder, snapshot.caffemodel)) : undefined;
       sendJson(response, 200, { snapshot: snapshot.iter, epoch: snapshot.epoch, predictions, visualizations });
@@ -43,11 +44,14 @@ function snapshotParameter(url: URL): number | undefined {
   return Number(text);
 }
 
-/** The image bytes: the body itself (an upload), or for a JSON body { split, index } the dataset's record. */
-async function inputImage(context: AppContext, datasetId: string, request: { headers: Record<string, unknown> }, body: Buffer): Promise<Buffer> {
+/**
+ * The image bytes and the field a bad image is reported on: the body itself (an upload), for a JSON
+ * body { path } a file inside the data roots, or for { split, index } the dataset's record.
+ */
+async function inputImage(context: AppContext, datasetId: string, request: { headers: Record<string, unknown> }, body: Buffer): Promise<{ image: Buffer; field: string }> {
   if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
-    if (body.length === 0) throw new AppError(400, 'Send an image as the request body, or JSON { split, index }', 'image');
-    return body;
+    if (body.length === 0) throw new AppError(400, 'Send an image as the request body, or JSON { path } or { split, index }', 'image');
+    return { image: body, field: 'image' };
   }
   let value: unknown;
   try {
@@ -55,6 +59,7 @@ async function inputImage(context: AppContext, datasetId: string, request: { hea
   } catch {
     throw new AppError(400, 'The request body is not valid JSON');
   }
+  if (typeof value === 'object' && value !== null && 'path' in value) return { image: await serverImage(context, validate(ClassifyPathForm, value).path), field: 'path' };
   const pick = validate(ClassifyPickForm, value);
   const records = await SplitRecords.open(path.join(context.jobs.folder(datasetId), 'dataset', `${pick.split}_db`)).catch(() => {
     throw new AppError(404, `The dataset has no ${pick.split} split`, 'split');
@@ -62,9 +67,30 @@ async function inputImage(context: AppContext, datasetId: string, request: { hea
   try {
     const entry = records.entries[pick.index];
     if (!entry) throw new AppError(404, `The ${pick.split} split has ${records.entries.length} images; there is no image ${pick.index}`, 'index');
-    return await records.png(entry);
+    return { image: await records.png(entry), field: 'image' };
   } finally {
     await records.close();
+  }
+}
+
+/** An image file inside the data roots, read only if it is no larger than an image upload may be. */
+async function serverImage(context: AppContext, given: string): Promise<Buffer> {
+  const file = await resolveFileInsideRoots(given, context.dataRoots, 'path');
+  // A folder (or a pipe) is refused before it is opened.
+  if (!(await stat(file)).isFile()) throw new AppError(400, `${given} is not a file`, 'path');
+  const handle = await open(file, 'r');
+  try {
+    const info = await handle.stat();
+    if (info.size > context.uploadLimit) throw new AppError(413, `${given} is larger than the ${Math.round(context.uploadLimit / 1024)} KiB an image may be`, 'path');
+    if (info.size === 0) throw new AppError(400, `Not an image: ${given} is empty`, 'path');
+    // Read at most one byte past the limit, in case the file grew since its size was taken.
+    const buffer = Buffer.alloc(Math.min(info.size, context.uploadLimit) + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) ({ bytesRead: read } = await handle.read(buffer, length, buffer.length - length, length));
+    if (length > context.uploadLimit) throw new AppError(413, `${given} is larger than the ${Math.round(context.uploadLimit / 1024)} KiB an image may be`, 'path');
+    return buffer.subarray(0, length);
+  } finally {
+    await handle.close();
   }
 }
 

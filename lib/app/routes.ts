@@ -16,6 +16,9 @@ import { galleryRoutes } from './routes-gallery.js';
 import { evaluationRoutes } from './routes-evaluations.js';
 import { planTraining, type TrainingPlan } from './training-setup.js';
 import { checkPreviousWeights, fillPreviousNetwork, previousNetworkInfo } from './previous-network.js';
+import { findUpload } from './upload-files.js';
+import { uploadRoutes } from './uploads.js';
+import { checkCaffemodel } from './weights-check.js';
 
 export interface RouteRequest {
   request: IncomingMessage;
@@ -44,7 +47,7 @@ export function jobOf(context: AppContext, id: string, type?: JobType): JobStatu
 }
 
 export function apiRoutes(context: AppContext): Route[] {
-  return [...jobRoutes(context), ...datasetRoutes(context), ...modelRoutes(context), ...evaluationRoutes(context), ...inferenceRoutes(context), ...galleryRoutes(context)];
+  return [...jobRoutes(context), ...datasetRoutes(context), ...modelRoutes(context), ...evaluationRoutes(context), ...inferenceRoutes(context), ...galleryRoutes(context), ...uploadRoutes(context)];
 }
 
 function jobRoutes(context: AppContext): Route[] {
@@ -52,6 +55,7 @@ function jobRoutes(context: AppContext): Route[] {
   return [
     route('GET', '/api/info', async ({ response }) => sendJson(response, 200, {
       version: await packageVersion(), jobsDir: jobs.jobsDir, dataRoots: context.dataRoots, devices: devices(), uploadLimit: context.uploadLimit,
+      weightsUploadLimit: context.weightsUploadLimit,
     })),
     route('GET', '/api/jobs', async ({ response }) => sendJson(response, 200, {
       datasets: jobs.list('dataset').map(jobSummary), models: jobs.list('model').map(jobSummary),
@@ -119,12 +123,19 @@ function modelRoutes(context: AppContext): Route[] {
     route('POST', '/api/models', async ({ request, response }) => {
       const form = await readJson(request, ModelForm);
       if (form.pretrainedModel !== undefined) form.pretrainedModel = await checkedPretrainedModel(form.pretrainedModel, context.dataRoots);
+      const upload = form.pretrainedUpload !== undefined ? await findUpload(jobs.jobsDir, form.pretrainedUpload, 'pretrainedUpload') : undefined;
       await fillPreviousNetwork(form, context);
       const dataset = jobs.list('dataset').find((job) => job.id === form.datasetId);
       if (!dataset) throw new AppError(400, `Dataset ${form.datasetId} does not exist`, 'datasetId');
       if (dataset.state === 'ERROR' || dataset.state === 'ABORT') throw new AppError(409, `Dataset "${dataset.name}" ended ${dataset.state}`, 'datasetId');
       if (dataset.state === 'DONE') await checkPreviousWeights(form, await checkPlan(form, path.join(jobs.folder(dataset.id), 'dataset')), context);
-      sendJson(response, 201, jobSummary(await jobs.create('model', form.name, form, { parentId: dataset.id })));
+      // What the weights start from, kept with the job.
+      const pretrained: JobStatus['pretrained'] = upload ? { source: 'upload', file: upload.file, upload: upload.id, ...(upload.name ? { name: upload.name } : {}) }
+        : form.pretrainedModel !== undefined ? { source: 'path', file: form.pretrainedModel }
+          : form.previousNetwork !== undefined && form.previousSnapshot !== undefined
+            ? { source: 'previous', file: path.join(jobs.folder(form.previousNetwork), `snapshot_iter_${form.previousSnapshot}.caffemodel`), model: form.previousNetwork, snapshot: form.previousSnapshot }
+            : undefined;
+      sendJson(response, 201, jobSummary(await jobs.create('model', form.name, form, { parentId: dataset.id, ...(pretrained ? { pretrained } : {}) })));
     }),
     route('GET', `/api/models/${ID}`, async ({ response, params }) => {
       const job = jobOf(context, params[0]!, 'model');
@@ -142,12 +153,11 @@ function modelRoutes(context: AppContext): Route[] {
   ];
 }
 
-/** A pretrained .caffemodel: inside a data root, and readable as Caffe's NetParameter, refused on the form otherwise. */
+/** A pretrained .caffemodel: inside a data root, and readable as Caffe's NetParameter (parsed off the event loop), refused on the form otherwise. */
 async function checkedPretrainedModel(given: string, dataRoots: readonly string[]): Promise<string> {
   const file = await resolveInsideRoots(given, dataRoots, 'pretrainedModel');
   try {
-    const model = caffe.readCaffemodel(await readFile(file), { file });
-    if (!model.layers.some((layer) => layer.blobs.length > 0)) throw new Error(`${file} holds no weights`);
+    await checkCaffemodel(file);
   } catch (error) {
     throw new AppError(400, messageOf(error), 'pretrainedModel');
   }

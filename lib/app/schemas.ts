@@ -72,13 +72,19 @@ export const ModelForm = z.strictObject({
   maxIterations: positiveInteger.optional(),
   /** A .caffemodel under a data root whose weights start the training, matched by layer name (fine-tuning). */
   pretrainedModel: z.string().min(1).optional(),
+  /** The id POST /api/uploads/caffemodel gave for an uploaded .caffemodel: its weights start the training as pretrainedModel's do. */
+  pretrainedUpload: z.string().regex(/^[0-9a-f]{16}$/, 'an upload id (16 hex digits) from POST /api/uploads/caffemodel').optional(),
 }).refine((form) => form.network !== 'custom' || (form.customNetwork ?? '').trim() !== '', { message: 'paste a network prototxt', path: ['customNetwork'] })
   .refine((form) => form.network !== 'previous' || form.previousNetwork !== undefined, { message: 'choose a previous network', path: ['previousNetwork'] })
   .refine((form) => form.previousNetwork === undefined || form.network === 'previous' || form.network === 'custom',
     { message: 'a previous network is used with network "previous" (or "custom" for a customized one)', path: ['previousNetwork'] })
   .refine((form) => form.previousSnapshot === undefined || form.previousNetwork !== undefined, { message: 'weights of a previous network need that network (previousNetwork)', path: ['previousSnapshot'] })
   .refine((form) => form.previousSnapshot === undefined || form.pretrainedModel === undefined,
-    { message: 'start from a previous network\'s snapshot or from a pretrained model, not both', path: ['pretrainedModel'] });
+    { message: 'start from a previous network\'s snapshot or from a pretrained model, not both', path: ['pretrainedModel'] })
+  .refine((form) => form.pretrainedUpload === undefined || form.pretrainedModel === undefined,
+    { message: 'give a pretrained model path or an uploaded one, not both', path: ['pretrainedUpload'] })
+  .refine((form) => form.pretrainedUpload === undefined || form.previousSnapshot === undefined,
+    { message: 'start from a previous network\'s snapshot or from uploaded weights, not both', path: ['pretrainedUpload'] });
 export type ModelForm = z.infer<typeof ModelForm>;
 
 /** Classify many: the val (or test) split of the model's dataset, optionally the first N images. */
@@ -92,6 +98,11 @@ export const EvaluateForm = z.strictObject({
 export const ClassifyPickForm = z.strictObject({
   split: z.enum(['val', 'test', 'train']).default('val'),
   index: z.number().int().min(0),
+});
+
+/** Classify one image file on the server: a path inside a data root (a relative one is taken from the first data root). */
+export const ClassifyPathForm = z.strictObject({
+  path: z.string().min(1, 'a path is required').max(4096),
 });
 
 /**

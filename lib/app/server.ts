@@ -10,6 +10,7 @@ import { publicFolder } from './paths.js';
 import { apiRoutes, type Route } from './routes.js';
 import { EventHub } from './events.js';
 import { ModelCache } from './model-cache.js';
+import { DEFAULT_WEIGHTS_UPLOAD_LIMIT } from './uploads.js';
 
 export interface ServerOptions {
   host?: string;
@@ -18,12 +19,15 @@ export interface ServerOptions {
   dataRoots?: string[];
   /** Largest image upload in bytes (default 10 MiB). */
   uploadLimit?: number;
+  /** Largest pretrained-weights upload in bytes (default 1024 MiB). */
+  weightsUploadLimit?: number;
 }
 
 export interface AppContext {
   jobs: JobManager;
   dataRoots: string[];
   uploadLimit: number;
+  weightsUploadLimit: number;
   models: ModelCache;
   events: EventHub;
 }
@@ -42,6 +46,7 @@ export async function startServer(options: ServerOptions = {}): Promise<{ url: s
   await jobs.load();
   const context: AppContext = {
     jobs, dataRoots: (options.dataRoots ?? []).map((root) => path.resolve(root)), uploadLimit: options.uploadLimit ?? 10 << 20,
+    weightsUploadLimit: options.weightsUploadLimit ?? DEFAULT_WEIGHTS_UPLOAD_LIMIT,
     models: new ModelCache(), events: new EventHub(jobs),
   };
   const routes = apiRoutes(context);

@@ -20,5 +20,5 @@ export async function readMetrics(folder: string): Promise<Record<string, unknow
 }
 
 export async function modelDetails(job: JobStatus, folder: string) {
-  return { ...jobSummary(job), options: job.options, resumeFrom: job.resumeFrom, snapshots: await listSnapshots(folder), metrics: await readMetrics(folder) };
+  return { ...jobSummary(job), options: job.options, pretrained: job.pretrained, resumeFrom: job.resumeFrom, snapshots: await listSnapshots(folder), metrics: await readMetrics(folder) };
 }

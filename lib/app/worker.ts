@@ -9,6 +9,7 @@ import { SplitRecords } from './records.js';
 import { DatasetForm, EvaluateForm, EvaluateListJob, ModelForm } from './schemas.js';
 import { openSources, planTraining } from './training-setup.js';
 import { modelSource } from './snapshots.js';
+import { uploadFile } from './upload-files.js';
 import { UsageSampler } from './usage.js';
 import type { WorkerMessage } from './worker-protocol.js';
 
@@ -81,9 +82,15 @@ async function trainModel(status: JobStatus): Promise<void> {
   if (status.resumeFrom) {
     await solver.restoreFromFile(path.join(folder, status.resumeFrom));
     await appendLog(folder, `Resumed from ${status.resumeFrom} at iteration ${solver.iter}`);
-  } else if (form.pretrainedModel) {
-    const loaded = solver.net.loadCaffemodel(await readFile(form.pretrainedModel));
-    await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from ${form.pretrainedModel}: ${loaded.join(', ')}`);
+  } else if (form.pretrainedModel || form.pretrainedUpload) {
+    // An uploaded .caffemodel is loaded as one under a data root is, by layer name.
+    const file = form.pretrainedModel ?? uploadFile(jobsDir, form.pretrainedUpload!);
+    const bytes = await readFile(file).catch(() => {
+      throw new Error(`The pretrained weights ${file} no longer exist`);
+    });
+    const loaded = solver.net.loadCaffemodel(bytes);
+    const from = form.pretrainedUpload ? `upload ${form.pretrainedUpload}${status.pretrained?.name ? ` (${status.pretrained.name})` : ''}, ${file}` : file;
+    await appendLog(folder, `Weights of ${loaded.length} layer(s) loaded from ${from}: ${loaded.join(', ')}`);
   } else if (form.previousNetwork !== undefined && form.previousSnapshot !== undefined) {
     const name = `snapshot_iter_${form.previousSnapshot}.caffemodel`;
     const bytes = await readFile(path.join(jobsDir, form.previousNetwork, name)).catch(() => {

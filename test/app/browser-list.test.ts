@@ -1,4 +1,6 @@
-// browser-list.test.ts — classify many from an uploaded list, by clicking: the file goes up from the model page, whose results show accuracy, top images and every line (failed ones with their reason). Skipped where Chromium or playwright-core is missing.
+// browser-list.test.ts — classify many from an uploaded list, by clicking: the file goes up from the model page, whose results show accuracy, top images and every line (failed ones with their reason); classify one from a server path; pretrained weights uploaded from the new-model form. Skipped where Chromium or playwright-core is missing.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
 import { call, listDataset, loadPlaywright, temporaryFolder, waitFor, CHROMIUM } from './helpers.js';
@@ -50,4 +52,34 @@ t.test('classify many from an uploaded list, in the browser', async (t) => {
   await page.click('#classify-list button[type=submit]');
   await page.waitForSelector('#classify-list .error');
   t.match(await page.textContent('#classify-list .error'), /lists no image/, 'an empty list is refused beside the field');
+
+  // Classify one from a server path.
+  await page.fill('#classify-one [name=path]', 'two/pictures/1-0.png');
+  await page.click('#classify-one button[type=submit]');
+  await page.waitForSelector('#predictions tr', { timeout: 60000 });
+  t.equal(await page.locator('#predictions tr').count(), 2, 'an image on the server is classified by its path');
+  await page.fill('#classify-one [name=path]', '/etc/hostname');
+  await page.click('#classify-one button[type=submit]');
+  await page.waitForSelector('#classify-one .error');
+  t.match(await page.textContent('#classify-one .error'), /outside the data folders/, 'a path outside the data roots is refused beside the field');
+
+  // Pretrained weights uploaded from the new-model form.
+  const { snapshots } = (await call(server, 'GET', `/api/models/${model.id}`)).body;
+  const weights = await readFile(path.join(server.context.jobs.folder(model.id), snapshots.at(-1).caffemodel));
+  await page.goto(`${server.url}/models/new`);
+  await page.setInputFiles('[name=pretrainedFile]', { name: 'notes.caffemodel', mimeType: 'application/octet-stream', buffer: Buffer.from('not weights') });
+  await page.waitForSelector('#model-form .error');
+  t.match(await page.textContent('#model-form .error'), /Not a Caffe \.caffemodel/, 'a file that is not a .caffemodel is refused beside the field');
+  await page.setInputFiles('[name=pretrainedFile]', { name: 'colours.caffemodel', mimeType: 'application/octet-stream', buffer: weights });
+  await page.waitForFunction(() => /uploaded colours\.caffemodel/.test(document.getElementById('upload-note')!.textContent ?? ''));
+  t.match(await page.textContent('#upload-note'), /weights of 4 layer\(s\) \(conv1, conv2, ip1, ip2\)/, 'the upload is checked and its layers shown');
+  await page.fill('[name=name]', 'from uploaded weights');
+  await page.fill('[name=epochs]', '1');
+  await page.selectOption('[name=mean]', 'none');
+  await page.fill('[name=maxIterations]', '1');
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/models\/\d{8}-/);
+  const tuned = (await call(server, 'GET', `/api/models/${page.url().split('/').pop()}`)).body;
+  t.match(tuned.pretrained, { source: 'upload', name: 'colours.caffemodel' }, 'the new model starts from the uploaded weights');
+  t.equal(tuned.options.pretrainedUpload, tuned.pretrained.upload, 'the form sent the upload id');
 });

@@ -15,7 +15,7 @@ function values() {
   const body = {};
   const network = form.elements.network.value;
   for (const [name, value] of new FormData(form)) {
-    if (value === '' || (name === 'customNetwork' && network !== 'custom') || name === 'previousNetwork' || name === 'fromWeights') continue;
+    if (value === '' || (name === 'customNetwork' && network !== 'custom') || ['previousNetwork', 'fromWeights', 'pretrainedFile'].includes(name)) continue;
     body[name] = NUMBERS.includes(name) ? Number(value) : value;
   }
   if (network === 'previous' && previous) body.previousNetwork = previous.id;
@@ -57,6 +57,38 @@ async function choosePrevious(jobId) {
   if (previous.crop && !form.elements.crop.value) form.elements.crop.value = previous.crop;
   toggleCustom();
 }
+
+/** The upload of the chosen .caffemodel, while it goes up (the form waits for it before it is sent). */
+let uploading;
+
+/** Streams the chosen .caffemodel to the server, which checks it; its id goes with the form as pretrainedUpload. */
+async function uploadWeights(file) {
+  const note = document.getElementById('upload-note');
+  form.elements.pretrainedUpload.value = '';
+  form.querySelectorAll('.error').forEach((node) => node.remove());
+  if (!file) {
+    note.textContent = '';
+    return;
+  }
+  note.textContent = `uploading ${file.name} (${(file.size / 1048576).toFixed(1)} MiB)…`;
+  try {
+    const response = await fetch(`/api/uploads/caffemodel?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' },
+    });
+    const value = await response.json().catch(() => ({}));
+    if (!response.ok) throw Object.assign(new Error(value?.error?.message ?? `upload failed (${response.status})`), { field: 'pretrainedFile' });
+    form.elements.pretrainedUpload.value = value.id;
+    note.textContent = `uploaded ${file.name}: weights of ${value.layers.length} layer(s) (${value.layers.join(', ')})`;
+  } catch (error) {
+    note.textContent = '';
+    form.elements.pretrainedFile.value = '';
+    showFormError(form, Object.assign(error, { field: error.field ?? 'pretrainedFile' }));
+  }
+}
+
+form.elements.pretrainedFile.addEventListener('change', () => {
+  uploading = uploadWeights(form.elements.pretrainedFile.files[0]);
+});
 
 form.elements.network.addEventListener('change', toggleCustom);
 document.getElementById('previous-networks').addEventListener('change', (event) => {
@@ -126,6 +158,7 @@ document.getElementById('visualize').addEventListener('click', async () => {
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   try {
+    await uploading;
     const job = await api('POST', '/api/models', values());
     location.href = `/models/${job.id}`;
   } catch (error) {
@@ -166,6 +199,7 @@ async function init() {
       }
     }
     if (options.network === 'custom') form.elements.customNetwork.value = options.customNetwork ?? '';
+    if (options.pretrainedUpload) document.getElementById('upload-note').textContent = `the weights uploaded for the cloned model (${options.pretrainedUpload})`;
   }
   toggleCustom();
 }

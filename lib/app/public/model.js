@@ -18,11 +18,19 @@ async function load() {
 function showStatus() {
   const eta = model.state === 'RUN' && model.eta != null ? ` — about ${duration(model.eta)} remaining` : '';
   document.getElementById('status').innerHTML = `<p class="state-${model.state}">Status: ${escapeHtml(statusText(model))} ${model.state === 'RUN' ? progressBar(model.progress) : ''}${eta}</p>` +
-    (model.error ? `<p class="state-ERROR">${escapeHtml(model.error)}</p>` : '') + `<p class="muted">Device: ${escapeHtml(model.device ?? '—')} · submitted ${when(model.submitted)}</p>`;
+    (model.error ? `<p class="state-ERROR">${escapeHtml(model.error)}</p>` : '') + `<p class="muted">Device: ${escapeHtml(model.device ?? '—')} · submitted ${when(model.submitted)}${pretrainedText(model.pretrained)}</p>`;
   document.getElementById('history').textContent = model.history.map((entry) => `${entry.state} ${when(entry.time)}`).join(' → ');
   document.getElementById('abort').hidden = !['RUN', 'WAIT'].includes(model.state);
   document.getElementById('resume').hidden = !['ABORT', 'ERROR'].includes(model.state);
   showUsage();
+}
+
+/** Where the weights started from: a .caffemodel path, an upload, or a previous model's snapshot. */
+function pretrainedText(pretrained) {
+  if (!pretrained) return '';
+  if (pretrained.source === 'previous') return ` · started from model ${escapeHtml(pretrained.model)}, iteration ${pretrained.snapshot}`;
+  if (pretrained.source === 'upload') return ` · started from uploaded weights ${escapeHtml(pretrained.name ?? pretrained.upload)}`;
+  return ` · started from ${escapeHtml(pretrained.file)}`;
 }
 
 function bytes(count) {
@@ -97,14 +105,16 @@ document.getElementById('classify-one').addEventListener('submit', async (event)
   event.preventDefault();
   const form = event.target;
   const file = form.elements.image.files[0];
+  const serverPath = form.elements.path.value.trim();
   const snapshot = document.getElementById('snapshot').value;
   const query = `?snapshot=${snapshot}${form.elements.visualize.checked ? '&visualize=1' : ''}`;
   document.getElementById('classify-result').innerHTML = '<p class="muted">Classifying…</p>';
   try {
-    const body = file ? file : { split: 'val', index: Number(form.elements.index.value || 0) };
+    const body = file ? file : serverPath ? { path: serverPath } : { split: 'val', index: Number(form.elements.index.value || 0) };
     const result = await api('POST', `/api/models/${id}/classify${query}`, body);
-    const preview = file ? URL.createObjectURL(file) : `/api/datasets/${model.options.datasetId}/images/val/${Number(form.elements.index.value || 0)}.png`;
-    document.getElementById('classify-result').innerHTML = `<img src="${preview}" width="96" style="image-rendering:pixelated">${predictionsTable(result.predictions)}` +
+    const preview = file ? URL.createObjectURL(file) : serverPath ? undefined : `/api/datasets/${model.options.datasetId}/images/val/${Number(form.elements.index.value || 0)}.png`;
+    const shown = preview ? `<img src="${preview}" width="96" style="image-rendering:pixelated">` : `<p><code>${escapeHtml(serverPath)}</code></p>`;
+    document.getElementById('classify-result').innerHTML = `${shown}${predictionsTable(result.predictions)}` +
       (result.visualizations ? visualizationsHtml(result.visualizations) : '');
   } catch (error) {
     document.getElementById('classify-result').innerHTML = '';
