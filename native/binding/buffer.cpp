@@ -6,8 +6,6 @@
 
 namespace cudnet::binding {
 
-Napi::FunctionReference* NativeBuffer::constructor = nullptr;
-
 Napi::Function NativeBuffer::define(Napi::Env env) {
   Napi::Function function = DefineClass(env, "NativeBuffer",
                                         {
@@ -19,8 +17,13 @@ Napi::Function NativeBuffer::define(Napi::Env env) {
                                             InstanceAccessor("device", &NativeBuffer::device, nullptr),
                                             InstanceAccessor("disposed", &NativeBuffer::disposed, nullptr),
                                         });
-  constructor = new Napi::FunctionReference(Napi::Persistent(function));
+  // Freed by node-addon-api when this environment (the main thread or a worker) is torn down.
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(function)));
   return function;
+}
+
+Napi::Function NativeBuffer::constructor(Napi::Env env) {
+  return env.GetInstanceData<Napi::FunctionReference>()->Value();
 }
 
 // new NativeBuffer(deviceName, count)

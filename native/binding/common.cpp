@@ -32,7 +32,7 @@ Napi::Value guard(Napi::Env env, const std::function<Napi::Value()>& body) {
 
 BufferRef bufferArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Value value = info[index];
-  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(NativeBuffer::constructor->Value()))
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(NativeBuffer::constructor(info.Env())))
     throw Error("INVALID_ARGUMENT", std::string("Expected a tensor for ") + name);
   return NativeBuffer::Unwrap(value.As<Napi::Object>())->get(name);
 }

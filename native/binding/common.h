@@ -39,7 +39,9 @@ Napi::Value guard(Napi::Env env, const std::function<Napi::Value()>& body);
 class NativeBuffer : public Napi::ObjectWrap<NativeBuffer> {
  public:
   static Napi::Function define(Napi::Env env);
-  static Napi::FunctionReference* constructor;
+  // This environment's NativeBuffer class: each worker thread that loads the addon has its own, and
+  // one ending must not take the main thread's with it (so it is instance data, not a global).
+  static Napi::Function constructor(Napi::Env env);
   explicit NativeBuffer(const Napi::CallbackInfo& info);
   ~NativeBuffer() override;
 
