@@ -15,6 +15,17 @@ const IMAGE_MAX_BYTES = 64 << 20;
 
 export type LineFailure = 'missing' | 'outside' | 'not-a-file' | 'not-an-image' | 'bad-label' | 'too-large';
 
+/** One line of a classified list as LINES_FILE keeps it: its top-5, or why it failed. */
+export interface LineResult {
+  line: number;
+  text: string;
+  file?: string;
+  label?: number;
+  predictions?: { index: number; probability: number }[];
+  reason?: LineFailure;
+  error?: string;
+}
+
 /** One non-empty line: its number (1-based), its text, and the path and label it names. */
 export interface ListLine {
   line: number;

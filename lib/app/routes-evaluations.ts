@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
-import { checkImageList, LINES_FILE, LIST_FILE, LIST_MAX_BYTES, readListedImage, LineError } from './image-list.js';
+import { checkImageList, LINES_FILE, LIST_FILE, LIST_MAX_BYTES, readListedImage, LineError, type LineResult } from './image-list.js';
 import type { JobStatus } from './job-files.js';
 import { resolveInsideRoots } from './paths.js';
 import { jobOf, route, ID, type Route } from './routes.js';
@@ -23,16 +23,6 @@ const LinesQuery = z.strictObject({
   /** 1: only the lines that failed. */
   failed: z.enum(['0', '1']).default('0'),
 });
-
-interface LineResult {
-  line: number;
-  text: string;
-  file?: string;
-  label?: number;
-  predictions?: { index: number; probability: number }[];
-  reason?: string;
-  error?: string;
-}
 
 export function evaluationRoutes(context: AppContext): Route[] {
   const lines = new LinesCache();

@@ -3,7 +3,7 @@ import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { caffe, createDataset, type DeviceName, createMnistDataset, loadModel, Solver, type IterationEvent, type Prediction, type TestEvent } from '../index.js';
 import { messageOf } from './errors.js';
-import { LINES_FILE, LIST_FILE, LineError, parseImageList, readListedImage, type LineFailure, type ListLine } from './image-list.js';
+import { LINES_FILE, LIST_FILE, LineError, parseImageList, readListedImage, type LineFailure, type LineResult, type ListLine } from './image-list.js';
 import { appendLog, readStatus, type JobStatus } from './job-files.js';
 import { SplitRecords } from './records.js';
 import { DatasetForm, EvaluateForm, EvaluateListJob, ModelForm } from './schemas.js';
@@ -197,17 +197,6 @@ async function evaluateModel(status: JobStatus): Promise<void> {
   await records.close();
   await model.dispose();
   send({ kind: 'result', result: { ...scores.summary(), datasetId: modelStatus.options.datasetId, split: form.split } });
-}
-
-/** One line of a classified list as lines.json keeps it: its top-5, or why it failed. */
-interface LineResult {
-  line: number;
-  text: string;
-  file?: string;
-  label?: number;
-  predictions?: { index: number; probability: number }[];
-  reason?: LineFailure;
-  error?: string;
 }
 
 /**
