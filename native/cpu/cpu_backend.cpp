@@ -1,5 +1,6 @@
 // cpu_backend.cpp — CpuBackend's memory: 64-byte aligned host blocks, plain copies.
 #include "cpu_backend.h"
+#include "isa.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -25,7 +26,7 @@ static std::string cpuModelName() {
 }
 
 std::string CpuBackend::describe() const {
-  std::string simd = __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2";
+  std::string simd = useAvx512() ? "AVX-512" : "AVX2";
   return cpuModelName() + ", " + std::to_string(const_cast<ThreadPool&>(pool_).size()) + " threads, " + simd;
 }
 

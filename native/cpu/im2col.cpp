@@ -1,5 +1,6 @@
 // im2col.cpp — im2col and col2im (see im2col.h), one contiguous run of valid columns per output row.
 #include "im2col.h"
+#include "isa.h"
 
 #include <immintrin.h>
 
@@ -132,7 +133,7 @@ void unfoldSameSizeAvx512(const float* image, const Conv2dParams& p, int rowBegi
                           int columns, float* out, ptrdiff_t outStride);
 void col2imSameSizeAvx512(const float* col, ptrdiff_t ldcol, int channels, const Conv2dParams& p, float* image);
 
-static const bool hasAvx512 = __builtin_cpu_supports("avx512f");
+static const bool hasAvx512 = useAvx512();
 
 void im2colSlice(const float* image, const Conv2dParams& p, int rowBegin, int rows, int columnBegin, int columns,
                  float* out, ptrdiff_t outStride) {

@@ -5,7 +5,8 @@
 // tap is then a shifted contiguous load, and a register tile of filters x 16-float vectors needs no
 // edge logic. Forward and backward data run the same loop (backward data is the forward convolution of
 // dy, padded by dilation*(kernel-1) - pad, with the filters flipped and transposed); backward filter
-// accumulates taps x filters tiles over the images, each thread into its own partial sum.
+// accumulates taps x filters tiles over the images, each thread into its own partial sum. The tiles are
+// AVX-512 or AVX2 (direct_avx512.cpp, direct_avx2.cpp), chosen as the SGEMM's are (isa.h).
 //
 // Per output element the sum runs over the taps in the same order whatever the batch size or the
 // blocking, so a batch gives the same bits as its images one by one.
@@ -15,8 +16,8 @@
 
 namespace cudnet::cpu::direct {
 
-// Whether each pass of this convolution runs here (AVX-512, stride 1, a shallow depth); decided from
-// the layer's shape alone, never from the batch size.
+// Whether each pass of this convolution runs here (stride 1, a shallow depth; on AVX2 only few
+// filters); decided from the layer's shape and the CPU alone, never from the batch size.
 bool forwardApplies(const Conv2dParams& p);
 bool backwardDataApplies(const Conv2dParams& p);
 bool backwardFilterApplies(const Conv2dParams& p);

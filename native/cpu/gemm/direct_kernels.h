@@ -4,7 +4,7 @@
 // flattened plane: output position j = oy*Wp + ox reads input j + ky*dilH*Wp + kx*dilW for every tap,
 // the positions with ox >= outW being thrown away (forward) or multiplied by zeros (filter gradient).
 // So a tile is a few output channels times a few 16-float vectors of consecutive j, with no edge logic.
-// The tiles are AVX-512 (direct_avx512.cpp); direct.cpp uses them only where the CPU has AVX-512.
+// The tiles are AVX-512 (direct_avx512.cpp) or AVX2 (direct_avx2.cpp), chosen as the SGEMM's are (isa.h).
 #pragma once
 #include <cstddef>
 
@@ -40,5 +40,6 @@ struct Kernels {
 };
 
 const Kernels& avx512Kernels();
+const Kernels& avx2Kernels();
 
 }  // namespace cudnet::cpu::direct

@@ -1,5 +1,6 @@
 // peak.cpp — the AVX2 FMA loop and the timed, all-threads peak measurement (peak.h).
 #include "peak.h"
+#include "../isa.h"
 
 #include <immintrin.h>
 
@@ -26,7 +27,7 @@ double fmaLoopAvx2(long iterations) {
 }
 
 double measureFmaPeak(ThreadPool& pool, double seconds) {
-  const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx512 = useAvx512();
   auto loop = [&](long iterations) { return avx512 ? fmaLoopAvx512(iterations) : fmaLoopAvx2(iterations); };
   using Clock = std::chrono::steady_clock;
   // Calibrate on one thread, then run the same count on every thread at once.

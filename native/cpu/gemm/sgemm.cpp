@@ -1,5 +1,6 @@
 // sgemm.cpp — the GEMM driver: cache blocking, packing, micro-kernel loop, and the split over threads.
 #include "sgemm.h"
+#include "../isa.h"
 
 #include <algorithm>
 
@@ -10,7 +11,7 @@
 namespace cudnet::cpu::gemm {
 
 const KernelSet& bestKernelSet() {
-  static const KernelSet& set = __builtin_cpu_supports("avx512f") ? avx512KernelSet() : avx2KernelSet();
+  static const KernelSet& set = useAvx512() ? avx512KernelSet() : avx2KernelSet();
   return set;
 }
 

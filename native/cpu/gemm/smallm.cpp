@@ -1,5 +1,6 @@
 // smallm.cpp — the small-M product (smallm.h): its split over the threads, and its AVX2 kernels.
 #include "smallm.h"
+#include "../isa.h"
 
 #include <immintrin.h>
 
@@ -33,7 +34,7 @@ struct Avx2 {
 #include "smallm_kernels.h"
 
 const SmallMKernels& bestSmallMKernels() {
-  static const SmallMKernels& set = __builtin_cpu_supports("avx512f") ? smallMKernelsAvx512() : smallMKernelsAvx2();
+  static const SmallMKernels& set = useAvx512() ? smallMKernelsAvx512() : smallMKernelsAvx2();
   return set;
 }
 

@@ -1,0 +1,148 @@
+// direct_avx2.cpp — AVX2 register tiles of the direct convolution (direct_kernels.h), for CPUs without
+// AVX-512. The same 16-float units as the AVX-512 tiles, each two 8-float vectors; with 16 registers the
+// tiles are smaller (at most 6 filters forward, KB*TB + TB + 1 <= 16 for the filter gradient).
+#include <immintrin.h>
+
+#include <array>
+#include <utility>
+
+#include "direct_kernels.h"
+
+namespace cudnet::cpu::direct {
+namespace {
+
+// Forward: KB filters x one 16-float unit (two vectors) of accumulators.
+template <int KB>
+void forwardUnit(const TileShape& s, const float* input, const float* weights, float* out, size_t outStride) {
+  __m256 acc[KB][2];
+#pragma GCC unroll 6
+  for (int k = 0; k < KB; ++k) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
+  const int taps = s.kernelH * s.kernelW;
+  for (int c = 0; c < s.channels; ++c) {
+    const float* plane = input + c * s.planeStride;
+    const float* w = weights + c * taps;
+    for (int ky = 0; ky < s.kernelH; ++ky) {
+      const float* row = plane + ky * s.rowStep;
+      for (int kx = 0; kx < s.kernelW; ++kx) {
+        const float* from = row + kx * s.colStep;
+        const int tap = ky * s.kernelW + kx;
+        const __m256 low = _mm256_loadu_ps(from), high = _mm256_loadu_ps(from + 8);
+#pragma GCC unroll 6
+        for (int k = 0; k < KB; ++k) {
+          const __m256 weight = _mm256_set1_ps(w[k * s.weightStride + tap]);
+          acc[k][0] = _mm256_fmadd_ps(weight, low, acc[k][0]);
+          acc[k][1] = _mm256_fmadd_ps(weight, high, acc[k][1]);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 6
+  for (int k = 0; k < KB; ++k) {
+    _mm256_storeu_ps(out + k * outStride, acc[k][0]);
+    _mm256_storeu_ps(out + k * outStride + 8, acc[k][1]);
+  }
+}
+
+template <int KB>
+void forwardTile(const TileShape& s, const float* input, const float* weights, int, int vectors, float* out,
+                 size_t outStride) {
+  for (int v = 0; v < vectors; ++v) forwardUnit<KB>(s, input + 16 * v, weights, out + 16 * v, outStride);
+}
+
+constexpr int kMaxForwardFilters = 6;
+
+template <size_t... I>
+constexpr std::array<ForwardTile, sizeof...(I)> forwardTable(std::index_sequence<I...>) {
+  return {{&forwardTile<static_cast<int>(I) + 1>...}};
+}
+constexpr auto kForwardTiles = forwardTable(std::make_index_sequence<kMaxForwardFilters>());
+
+void forward(const TileShape& s, const float* input, const float* weights, int filters, int vectors, float* out,
+             size_t outStride) {
+  for (int k = 0; k < filters;) {
+    const int blocksLeft = (filters - k + kMaxForwardFilters - 1) / kMaxForwardFilters;
+    const int count = (filters - k + blocksLeft - 1) / blocksLeft;
+    kForwardTiles[count - 1](s, input, weights + k * s.weightStride, count, vectors, out + k * outStride, outStride);
+    k += count;
+  }
+}
+
+inline float sum8(__m256 v) {
+  __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+  half = _mm_add_ss(half, _mm_movehdup_ps(half));
+  return _mm_cvtss_f32(half);
+}
+
+// Filter gradient: KB filters x TB taps of one-vector accumulators, both halves of each 16-float unit
+// summed into the same accumulator (the lanes are summed at the end anyway).
+template <int KB, int TB>
+void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
+                 int colStep, int images, int vectors, float* out, size_t outStride) {
+  __m256 acc[KB][TB];
+#pragma GCC unroll 8
+  for (int k = 0; k < KB; ++k)
+#pragma GCC unroll 5
+    for (int t = 0; t < TB; ++t) acc[k][t] = _mm256_setzero_ps();
+  for (int m = 0; m < images; ++m) {
+    const float* d = dy + m * dyImageStride;
+    const float* x = input + m * inputImageStride;
+    for (int j = 0; j < 16 * vectors; j += 8) {
+      __m256 in[TB];
+#pragma GCC unroll 5
+      for (int t = 0; t < TB; ++t) in[t] = _mm256_loadu_ps(x + t * colStep + j);
+#pragma GCC unroll 8
+      for (int k = 0; k < KB; ++k) {
+        const __m256 gradient = _mm256_load_ps(d + k * dyRowStride + j);
+#pragma GCC unroll 5
+        for (int t = 0; t < TB; ++t) acc[k][t] = _mm256_fmadd_ps(gradient, in[t], acc[k][t]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int k = 0; k < KB; ++k)
+#pragma GCC unroll 5
+    for (int t = 0; t < TB; ++t) out[k * outStride + t] += sum8(acc[k][t]);
+}
+
+constexpr int kMaxTaps = 5;
+constexpr int maxFilters(int taps) { return taps == 1 ? 8 : taps == 2 ? 6 : taps == 3 ? 3 : 2; }
+
+using FilterBlock = void (*)(const float*, size_t, size_t, const float*, size_t, int, int, int, float*, size_t);
+
+template <int TB, size_t... I>
+constexpr std::array<FilterBlock, sizeof...(I)> filterRow(std::index_sequence<I...>) {
+  return {{&filterBlock<static_cast<int>(I) + 1, TB>...}};
+}
+template <int TB>
+constexpr std::array<FilterBlock, 8> filterRowPadded() {
+  constexpr auto row = filterRow<TB>(std::make_index_sequence<maxFilters(TB)>());
+  std::array<FilterBlock, 8> padded{};
+  for (int i = 0; i < 8; ++i) padded[i] = row[i < maxFilters(TB) ? i : maxFilters(TB) - 1];
+  return padded;
+}
+constexpr std::array<std::array<FilterBlock, 8>, kMaxTaps> kFilterBlocks = {
+    {filterRowPadded<1>(), filterRowPadded<2>(), filterRowPadded<3>(), filterRowPadded<4>(), filterRowPadded<5>()}};
+
+void filter(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
+            int colStep, int images, int vectors, int filters, int taps, float* out, size_t outStride) {
+  for (int t = 0; t < taps; t += kMaxTaps) {
+    const int tapCount = taps - t < kMaxTaps ? taps - t : kMaxTaps, most = maxFilters(tapCount);
+    for (int k = 0; k < filters;) {
+      const int blocksLeft = (filters - k + most - 1) / most, count = (filters - k + blocksLeft - 1) / blocksLeft;
+      kFilterBlocks[tapCount - 1][count - 1](dy + k * dyRowStride, dyImageStride, dyRowStride, input + t * colStep,
+                                            inputImageStride, colStep, images, vectors, out + k * outStride + t,
+                                            outStride);
+      k += count;
+    }
+  }
+}
+
+}  // namespace
+
+const Kernels& avx2Kernels() {
+  static const Kernels kernels{&forward, &filter, kMaxForwardFilters};
+  return kernels;
+}
+
+}  // namespace cudnet::cpu::direct
