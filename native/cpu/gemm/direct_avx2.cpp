@@ -3,10 +3,7 @@
 // tiles are smaller (at most 6 filters forward, KB*TB + TB + 1 <= 16 for the filter gradient).
 #include <immintrin.h>
 
-#include <array>
-#include <utility>
-
-#include "direct_kernels.h"
+#include "direct_tables.h"
 
 namespace cudnet::cpu::direct {
 namespace {
@@ -44,28 +41,11 @@ void forwardUnit(const TileShape& s, const float* input, const float* weights, f
 }
 
 template <int KB>
-void forwardTile(const TileShape& s, const float* input, const float* weights, int, int vectors, float* out,
+void forwardRun(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
                  size_t outStride) {
   for (int v = 0; v < vectors; ++v) forwardUnit<KB>(s, input + 16 * v, weights, out + 16 * v, outStride);
 }
 
-constexpr int kMaxForwardFilters = 6;
-
-template <size_t... I>
-constexpr std::array<ForwardTile, sizeof...(I)> forwardTable(std::index_sequence<I...>) {
-  return {{&forwardTile<static_cast<int>(I) + 1>...}};
-}
-constexpr auto kForwardTiles = forwardTable(std::make_index_sequence<kMaxForwardFilters>());
-
-void forward(const TileShape& s, const float* input, const float* weights, int filters, int vectors, float* out,
-             size_t outStride) {
-  for (int k = 0; k < filters;) {
-    const int blocksLeft = (filters - k + kMaxForwardFilters - 1) / kMaxForwardFilters;
-    const int count = (filters - k + blocksLeft - 1) / blocksLeft;
-    kForwardTiles[count - 1](s, input, weights + k * s.weightStride, count, vectors, out + k * outStride, outStride);
-    k += count;
-  }
-}
 
 inline float sum8(__m256 v) {
   __m128 half = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -77,7 +57,7 @@ inline float sum8(__m256 v) {
 // Filter gradient: KB filters x TB taps of one-vector accumulators, both halves of each 16-float unit
 // summed into the same accumulator (the lanes are summed at the end anyway).
 template <int KB, int TB>
-void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
+void filterTile(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
                  int colStep, int images, int vectors, float* out, size_t outStride) {
   __m256 acc[KB][TB];
 #pragma GCC unroll 8
@@ -105,44 +85,25 @@ void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, cons
     for (int t = 0; t < TB; ++t) out[k * outStride + t] += sum8(acc[k][t]);
 }
 
-constexpr int kMaxTaps = 5;
-constexpr int maxFilters(int taps) { return taps == 1 ? 8 : taps == 2 ? 6 : taps == 3 ? 3 : 2; }
-
-using FilterBlock = void (*)(const float*, size_t, size_t, const float*, size_t, int, int, int, float*, size_t);
-
-template <int TB, size_t... I>
-constexpr std::array<FilterBlock, sizeof...(I)> filterRow(std::index_sequence<I...>) {
-  return {{&filterBlock<static_cast<int>(I) + 1, TB>...}};
-}
-template <int TB>
-constexpr std::array<FilterBlock, 8> filterRowPadded() {
-  constexpr auto row = filterRow<TB>(std::make_index_sequence<maxFilters(TB)>());
-  std::array<FilterBlock, 8> padded{};
-  for (int i = 0; i < 8; ++i) padded[i] = row[i < maxFilters(TB) ? i : maxFilters(TB) - 1];
-  return padded;
-}
-constexpr std::array<std::array<FilterBlock, 8>, kMaxTaps> kFilterBlocks = {
-    {filterRowPadded<1>(), filterRowPadded<2>(), filterRowPadded<3>(), filterRowPadded<4>(), filterRowPadded<5>()}};
-
-void filter(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
-            int colStep, int images, int vectors, int filters, int taps, float* out, size_t outStride) {
-  for (int t = 0; t < taps; t += kMaxTaps) {
-    const int tapCount = taps - t < kMaxTaps ? taps - t : kMaxTaps, most = maxFilters(tapCount);
-    for (int k = 0; k < filters;) {
-      const int blocksLeft = (filters - k + most - 1) / most, count = (filters - k + blocksLeft - 1) / blocksLeft;
-      kFilterBlocks[tapCount - 1][count - 1](dy + k * dyRowStride, dyImageStride, dyRowStride, input + t * colStep,
-                                            inputImageStride, colStep, images, vectors, out + k * outStride + t,
-                                            outStride);
-      k += count;
-    }
+// The tiles for direct_tables.h.
+struct Avx2 {
+  template <int KB>
+  static void forwardTile(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
+                          size_t outStride) {
+    forwardRun<KB>(s, input, weights, vectors, out, outStride);
   }
-}
+  template <int KB, int TB>
+  static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
+                          size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
+    filterTile<KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out, outStride);
+  }
+  static constexpr int kMaxForwardFilters = 6;
+  // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).
+  static constexpr int maxFilters(int taps) { return taps == 1 ? 8 : taps == 2 ? 6 : taps == 3 ? 3 : 2; }
+};
 
 }  // namespace
 
-const Kernels& avx2Kernels() {
-  static const Kernels kernels{&forward, &filter, kMaxForwardFilters};
-  return kernels;
-}
+const Kernels& avx2Kernels() { return Tables<Avx2>::kernels(); }
 
 }  // namespace cudnet::cpu::direct

@@ -1,10 +1,7 @@
 // direct_avx512.cpp — AVX-512 register tiles of the direct convolution (direct_kernels.h).
 #include <immintrin.h>
 
-#include <array>
-#include <utility>
-
-#include "direct_kernels.h"
+#include "direct_tables.h"
 
 // GCC 12's _mm512_reduce_add_ps (through _mm512_undefined_ps) trips the uninitialized warnings.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -51,7 +48,7 @@ void forwardBlock(const TileShape& s, const float* input, const float* weights, 
 
 // Blocks of three vectors, then the one or two left over.
 template <int KB>
-void forwardTile(const TileShape& s, const float* input, const float* weights, int, int vectors, float* out,
+void forwardRun(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
                  size_t outStride) {
   int v = 0;
   for (; v + 3 <= vectors; v += 3) forwardBlock<KB, 3>(s, input + 16 * v, weights, out + 16 * v, outStride);
@@ -59,29 +56,11 @@ void forwardTile(const TileShape& s, const float* input, const float* weights, i
   if (vectors - v == 1) forwardBlock<KB, 1>(s, input + 16 * v, weights, out + 16 * v, outStride);
 }
 
-constexpr int kMaxForwardFilters = 8;
-
-template <size_t... I>
-constexpr std::array<ForwardTile, sizeof...(I)> forwardTable(std::index_sequence<I...>) {
-  return {{&forwardTile<static_cast<int>(I) + 1>...}};
-}
-constexpr auto kForwardTiles = forwardTable(std::make_index_sequence<kMaxForwardFilters>());
-
-void forward(const TileShape& s, const float* input, const float* weights, int filters, int vectors, float* out,
-             size_t outStride) {
-  // Balanced blocks: 20 filters are 7+7+6, 50 are 8+7+7+7+7+7+7.
-  for (int k = 0; k < filters;) {
-    const int blocksLeft = (filters - k + kMaxForwardFilters - 1) / kMaxForwardFilters;
-    const int count = (filters - k + blocksLeft - 1) / blocksLeft;
-    kForwardTiles[count - 1](s, input, weights + k * s.weightStride, count, vectors, out + k * outStride, outStride);
-    k += count;
-  }
-}
 
 // Filter gradient: KB filters x TB taps of accumulators, each a vector of partial sums over j, summed
 // across lanes once at the end. Per vector of j: KB loads of dy, TB loads of the shifted plane.
 template <int KB, int TB>
-void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
+void filterTile(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
                  int colStep, int images, int vectors, float* out, size_t outStride) {
   __m512 acc[KB][TB];
 #pragma GCC unroll 8
@@ -109,47 +88,25 @@ void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, cons
     for (int t = 0; t < TB; ++t) out[k * outStride + t] += _mm512_reduce_add_ps(acc[k][t]);
 }
 
-// The most filters per block for a run of TB taps (KB*TB accumulators + TB inputs + 1 gradient <= 32).
-constexpr int kMaxTaps = 5;
-constexpr int maxFilters(int taps) { return taps == 1 ? 8 : taps == 2 ? 8 : taps == 3 ? 7 : taps == 4 ? 5 : 4; }
-
-using FilterBlock = void (*)(const float*, size_t, size_t, const float*, size_t, int, int, int, float*, size_t);
-
-template <int TB, size_t... I>
-constexpr std::array<FilterBlock, sizeof...(I)> filterRow(std::index_sequence<I...>) {
-  return {{&filterBlock<static_cast<int>(I) + 1, TB>...}};
-}
-// kFilterBlocks[TB-1][KB-1]; entries past maxFilters(TB) are never used (they repeat the largest).
-template <int TB>
-constexpr std::array<FilterBlock, 8> filterRowPadded() {
-  constexpr auto row = filterRow<TB>(std::make_index_sequence<maxFilters(TB)>());
-  std::array<FilterBlock, 8> padded{};
-  for (int i = 0; i < 8; ++i) padded[i] = row[i < maxFilters(TB) ? i : maxFilters(TB) - 1];
-  return padded;
-}
-constexpr std::array<std::array<FilterBlock, 8>, kMaxTaps> kFilterBlocks = {
-    {filterRowPadded<1>(), filterRowPadded<2>(), filterRowPadded<3>(), filterRowPadded<4>(), filterRowPadded<5>()}};
-
-void filter(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
-            int colStep, int images, int vectors, int filters, int taps, float* out, size_t outStride) {
-  for (int t = 0; t < taps; t += kMaxTaps) {
-    const int tapCount = taps - t < kMaxTaps ? taps - t : kMaxTaps, most = maxFilters(tapCount);
-    for (int k = 0; k < filters;) {
-      // Balanced blocks: 20 filters at most 4 a block are 4+4+4+4+4, 10 at most 8 are 5+5.
-      const int blocksLeft = (filters - k + most - 1) / most, count = (filters - k + blocksLeft - 1) / blocksLeft;
-      kFilterBlocks[tapCount - 1][count - 1](dy + k * dyRowStride, dyImageStride, dyRowStride, input + t * colStep,
-                                            inputImageStride, colStep, images, vectors, out + k * outStride + t,
-                                            outStride);
-      k += count;
-    }
+// The tiles for direct_tables.h.
+struct Avx512 {
+  template <int KB>
+  static void forwardTile(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
+                          size_t outStride) {
+    forwardRun<KB>(s, input, weights, vectors, out, outStride);
   }
-}
+  template <int KB, int TB>
+  static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
+                          size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
+    filterTile<KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out, outStride);
+  }
+  static constexpr int kMaxForwardFilters = 8;
+  // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).
+  static constexpr int maxFilters(int taps) { return taps == 1 ? 8 : taps == 2 ? 8 : taps == 3 ? 7 : taps == 4 ? 5 : 4; }
+};
 
 }  // namespace
 
-const Kernels& avx512Kernels() {
-  static const Kernels kernels{&forward, &filter, kMaxForwardFilters};
-  return kernels;
-}
+const Kernels& avx512Kernels() { return Tables<Avx512>::kernels(); }
 
 }  // namespace cudnet::cpu::direct
