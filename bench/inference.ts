@@ -65,29 +65,25 @@ async function alexnetWeights(deploy: string, deviceName: DeviceName): Promise<U
   return bytes;
 }
 
-/** Single-image latency: classify one preprocessed input at a time on a batch-1 model. */
-async function latency(model: Model, input: Float32Array, repeats: number): Promise<Spread> {
-  for (let i = 0; i < 3; i++) await model.classify(input);
+/** `run` timed `count` times after `warmup` untimed runs: milliseconds each, or `items` per second when given. */
+async function timed(run: () => Promise<unknown>, count: number, warmup: number, items?: number): Promise<Spread> {
+  for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < count; i++) {
     const start = performance.now();
-    await model.classify(input);
-    samples.push(performance.now() - start);
+    await run();
+    const ms = performance.now() - start;
+    samples.push(items === undefined ? ms : items / (ms / 1000));
   }
   return spread(samples);
 }
 
+/** Single-image latency: classify one preprocessed input at a time on a batch-1 model. */
+const latency = (model: Model, input: Float32Array, repeats: number) => timed(() => model.classify(input), repeats, 3);
+
 /** Throughput: rounds of `batch` concurrent calls, each round one full batch; images/s per round. */
-async function throughput(model: Model, inputs: (Float32Array | Buffer)[], rounds: number): Promise<Spread> {
-  await Promise.all(inputs.map((input) => model.classify(input)));
-  const samples: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const start = performance.now();
-    await Promise.all(inputs.map((input) => model.classify(input)));
-    samples.push(inputs.length / ((performance.now() - start) / 1000));
-  }
-  return spread(samples);
-}
+const throughput = (model: Model, inputs: (Float32Array | Buffer)[], rounds: number) =>
+  timed(() => Promise.all(inputs.map((input) => model.classify(input))), rounds, 1, inputs.length);
 
 async function randomJpeg(seed: number): Promise<Buffer> {
   const random = uniform(seed);
@@ -135,26 +131,8 @@ async function onnxBaseline(python: string, rounds: number, repeats: number): Pr
     const random = uniform(3);
     const feed = (batch: number) => ({ data: new ort.Tensor('float32', Float32Array.from({ length: batch * 3 * 227 * 227 }, () => random() * 255 - 128), [batch, 3, 227, 227]) });
     const batch16 = feed(16), batch1 = feed(1);
-    for (let i = 0; i < 2; i++) await session.run(batch16);
-    const throughputRun = await withLoopDelay(async () => {
-      const samples: number[] = [];
-      for (let round = 0; round < rounds; round++) {
-        const start = performance.now();
-        await session.run(batch16);
-        samples.push(16 / ((performance.now() - start) / 1000));
-      }
-      return spread(samples);
-    });
-    for (let i = 0; i < 3; i++) await session.run(batch1);
-    const latencyRun = await withLoopDelay(async () => {
-      const samples: number[] = [];
-      for (let i = 0; i < repeats; i++) {
-        const start = performance.now();
-        await session.run(batch1);
-        samples.push(performance.now() - start);
-      }
-      return spread(samples);
-    });
+    const throughputRun = await withLoopDelay(() => timed(() => session.run(batch16), rounds, 2, 16));
+    const latencyRun = await withLoopDelay(() => timed(() => session.run(batch1), repeats, 3));
     await session.release?.();
     const version = ort.env?.versions?.common ?? '';
     return [
