@@ -48,7 +48,7 @@ export interface CreateDatasetOptions {
   seed?: number;
   /** Images larger than this many pixels are skipped without decoding. */
   maxInputPixels?: number;
-  /** Images decoded at once. */
+  /** Images in flight at once (read, decoding, encoding or waiting for their turn to be written). */
   concurrency?: number;
   overwrite?: boolean;
 }
@@ -79,7 +79,7 @@ const schema = z.object({
   shuffle: z.boolean().default(true),
   seed: z.number().int().min(0).default(0),
   maxInputPixels: positiveInteger.default(DEFAULT_MAX_INPUT_PIXELS),
-  concurrency: positiveInteger.default(Math.max(2, os.availableParallelism()) * 2),
+  concurrency: positiveInteger.default(Math.max(2, os.availableParallelism()) * 8),
   overwrite: z.boolean().default(false),
 });
 
