@@ -58,6 +58,32 @@ forEachDevice(t, async (t, dev) => {
           }
   });
 
+  t.test('gemm: a small batch (M = 5..16) against B [N,K], K in blocks, rows equal the rows alone', async (t) => {
+    // K = 512 is exactly one block, 1031 and 1040 cross into a third and a second one; N = 37 and 13
+    // leave single rows after the tiles of 6 (5 on AVX2).
+    const sizes = [[37, 1031], [13, 512], [6, 1040], [1, 7], [64, 40]];
+    for (const M of [5, 7, 8, 13, 16])
+      for (const [N, K] of sizes)
+        for (const transA of [false, true]) {
+          const a = randomArray(M * K, random), b = randomArray(K * N, random), c0 = randomArray(M * N, random);
+          const A = Tensor.from(a, transA ? [K, M] : [M, K], dev), B = Tensor.from(b, [N, K], dev);
+          const name = `${transA ? 'T' : 'N'}T M=${M} N=${N} K=${K}`;
+          const fresh = await gemm(A, B, poison(Tensor.empty([M, N], dev)), { transA, transB: true, alpha: 0.75 }).data();
+          assertClose(t, fresh, referenceGemm(transA, true, M, N, K, 0.75, a, b, 0, null), `${name}, beta 0 on a NaN-poisoned C`);
+          const added = gemm(A, B, Tensor.from(c0, [M, N], dev), { transA, transB: true, alpha: -1.25, beta: 0.5 });
+          assertClose(t, await added.data(), referenceGemm(transA, true, M, N, K, -1.25, a, b, 0.5, c0), `${name}, alpha -1.25 beta 0.5`);
+          if (dev !== 'cpu' || transA) continue;
+          // The same products in the same order as one row at a time: bit for bit.
+          let same = true;
+          for (let i = 0; i < M && same; i++) {
+            const row = await gemm(Tensor.from(a.subarray(i * K, (i + 1) * K), [1, K], dev), B, Tensor.empty([1, N], dev),
+              { transB: true, alpha: 0.75 }).data();
+            same = row.every((v, j) => Object.is(v, fresh[i * N + j]));
+          }
+          t.ok(same, `${name}: every row equals that row computed alone`);
+        }
+  });
+
   t.test('inner product forward on one image streams both weight layouts', async (t) => {
     const K = 1029, N = 67;
     for (const transpose of [false, true]) {

@@ -212,14 +212,14 @@ static OperandB sourceOperand(const PanelSource& source) {
 
 void sgemmSerial(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, ptrdiff_t lda,
                  const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
-  if (smallMApplies(M, N, K, alpha))
+  if (smallMApplies(transB, M, N, K, alpha))
     return sgemmSmallM(nullptr, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   gemmCore(matrixA(transA, A, lda), matrixB(transB, B, ldb), M, N, K, alpha, beta, C, ldc);
 }
 
 void sgemm(ThreadPool& pool, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
            ptrdiff_t lda, const float* B, ptrdiff_t ldb, float beta, float* C, ptrdiff_t ldc) {
-  if (smallMApplies(M, N, K, alpha))
+  if (smallMApplies(transB, M, N, K, alpha))
     return sgemmSmallM(&pool, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   gemmThreaded(pool, matrixA(transA, A, lda), matrixB(transB, B, ldb), M, N, K, alpha, beta, C, ldc);
 }

@@ -46,7 +46,7 @@ thread_local ScratchBuffer transposedABuffer;
 }  // namespace
 
 const SmallMKernels& smallMKernelsAvx2() {
-  static const SmallMKernels avx2{dotRows<Avx2>, axpyColumns<Avx2>, Avx2::kLanes};
+  static const SmallMKernels avx2{dotRows<Avx2>, axpyColumns<Avx2>, dotRowsBlocked<Avx2>, Avx2::kLanes};
   return avx2;
 }
 
@@ -67,7 +67,7 @@ void sgemmSmallM(ThreadPool* pool, bool transA, bool transB, int M, int N, int K
   const size_t units = static_cast<size_t>((N + unit - 1) / unit);
   const double workPerUnit = double(M) * K * unit;
   const size_t minUnits = static_cast<size_t>(std::max(1.0, kMinWorkPerThread / workPerUnit));
-  SmallMKernel kernel = transB ? kernels.dotRows : kernels.axpyColumns;
+  SmallMKernel kernel = !transB ? kernels.axpyColumns : M <= kSmallRows ? kernels.dotRows : kernels.dotRowsBlocked;
   auto run = [&](size_t begin, size_t end, int) {
     int j0 = static_cast<int>(begin) * unit, j1 = std::min(N, static_cast<int>(end) * unit);
     if (j0 < j1) kernel(M, K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);

@@ -32,7 +32,7 @@ struct Avx512 {
 }  // namespace
 
 const SmallMKernels& smallMKernelsAvx512() {
-  static const SmallMKernels kernels{dotRows<Avx512>, axpyColumns<Avx512>, Avx512::kLanes};
+  static const SmallMKernels kernels{dotRows<Avx512>, axpyColumns<Avx512>, dotRowsBlocked<Avx512>, Avx512::kLanes};
   return kernels;
 }
 

@@ -89,6 +89,99 @@ void dotRows(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdif
   }
 }
 
+// Dot products for up to kBlockedRows rows of x (a fully connected layer on a batch of up to 16 images),
+// B [N,K] still read from memory once: R rows of B at a time, K in blocks of kDotBlock floats (the R rows'
+// block, R KiB, stays in L1 while every group of G rows of x multiplies it); the G*R accumulators of a group
+// are kept in `saved` between blocks. Each lane adds its products in k order, block after block, exactly as
+// dotBlock does, so C(i, j) is bit-identical to the M <= 4 path's whatever M: a batch's rows equal the rows
+// computed alone.
+constexpr int kDotBlock = 512;
+
+template <class V, int G, int R>
+void dotGroupBlock(int k0, int k1, int K, const float* x, ptrdiff_t ldx, const float* const* rows, float alpha,
+                   float beta, float* C, ptrdiff_t ldc, typename V::Reg* saved) {
+  using Reg = typename V::Reg;
+  constexpr int L = V::kLanes;
+  Reg acc[G][R];
+#pragma GCC unroll 16
+  for (int i = 0; i < G; ++i)
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) acc[i][r] = k0 == 0 ? V::zero() : saved[i * R + r];
+  int k = k0;
+  for (; k + L <= k1; k += L) {
+    Reg w[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) w[r] = V::load(rows[r] + k);
+#pragma GCC unroll 16
+    for (int i = 0; i < G; ++i) {
+      Reg a = V::load(x + i * ldx + k);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
+    }
+  }
+  if (k < k1) {  // only in K's last block: the blocks are whole vectors
+    const int n = k1 - k;
+    Reg w[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) w[r] = V::loadTail(rows[r] + k, n);
+#pragma GCC unroll 16
+    for (int i = 0; i < G; ++i) {
+      Reg a = V::loadTail(x + i * ldx + k, n);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
+    }
+  }
+  if (k1 < K) {
+#pragma GCC unroll 16
+    for (int i = 0; i < G; ++i)
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) saved[i * R + r] = acc[i][r];
+    return;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < G; ++i)
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      float* c = C + i * ldc + r;
+      float value = alpha * V::sum(acc[i][r]);
+      *c = beta == 0.f ? value : value + beta * *c;
+    }
+}
+
+// C(i, j..j+R) for every row i of x, over K's blocks; the last group of rows may be smaller than G.
+template <class V, int G, int R>
+void dotTileBlocked(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j, float alpha,
+                    float beta, float* C, ptrdiff_t ldc, typename V::Reg* saved) {
+  const float* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = B + (j + r) * ldb;
+  for (int k0 = 0; k0 < K; k0 += kDotBlock) {
+    const int k1 = std::min(K, k0 + kDotBlock);
+    int i = 0;
+    for (; i + G <= M; i += G)
+      dotGroupBlock<V, G, R>(k0, k1, K, x + i * ldx, ldx, rows, alpha, beta, C + i * ldc + j, ldc, saved + i * R);
+    const float* xi = x + i * ldx;
+    float* ci = C + i * ldc + j;
+    typename V::Reg* si = saved + i * R;
+    switch (M - i) {
+      case 0: break;
+      case 1: dotGroupBlock<V, 1, R>(k0, k1, K, xi, ldx, rows, alpha, beta, ci, ldc, si); break;
+      case 2: dotGroupBlock<V, 2, R>(k0, k1, K, xi, ldx, rows, alpha, beta, ci, ldc, si); break;
+      default: dotGroupBlock<V, 3, R>(k0, k1, K, xi, ldx, rows, alpha, beta, ci, ldc, si); break;  // G <= 4
+    }
+  }
+}
+
+template <class V>
+void dotRowsBlocked(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j0, int j1,
+                    float alpha, float beta, float* C, ptrdiff_t ldc) {
+  constexpr bool wide = V::kRegisters >= 32;
+  constexpr int G = wide ? 4 : 2, R = wide ? 6 : 5;
+  typename V::Reg saved[kBlockedRows * R];
+  int j = j0;
+  for (; j + R <= j1; j += R) dotTileBlocked<V, G, R>(M, K, x, ldx, B, ldb, j, alpha, beta, C, ldc, saved);
+  for (; j < j1; ++j) dotTileBlocked<V, G, 1>(M, K, x, ldx, B, ldb, j, alpha, beta, C, ldc, saved);
+}
+
 // C's columns [j0, j1) for B [K,N]: in blocks of kColumns columns whose M accumulator rows stay in L1 (16 KiB
 // at M=4), each block adding four rows of B at a time (each row's block read contiguously, 4 KiB).
 template <class V, int M>
