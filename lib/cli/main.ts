@@ -2,7 +2,7 @@
 // main.ts — the `cudnet` command: train, time and dataset create; errors printed with their code, never a stack for a user mistake.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { runDatasetCreateCli } from '../data/index.js';
+import { runDatasetCreateCli, runDatasetExportCaffeCli } from '../data/index.js';
 import { CudnetError, closestName } from '../errors.js';
 import type { CliStreams } from './streams.js';
 
@@ -15,6 +15,7 @@ Commands:
   time             time a network's layers, forward and backward (as caffe time)
   bench            per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
   dataset create   import images into an LMDB dataset (as DIGITS)
+  dataset export-caffe  LMDB 0.9 copies of a dataset's databases for Caffe, DIGITS and py-lmdb
   serve            the training app in the browser (datasets, models, live training, classification)
 
 Run \`cudnet <command> --help\` for a command's options.`;
@@ -51,10 +52,11 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
     streams.stderr.write(`Unknown command "${command}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${MAIN_USAGE}\n`);
     return 2;
   }
-  if (command === 'dataset' && rest[0] !== 'create' && rest[0] !== '--help' && rest[0] !== '-h') {
-    streams.stderr.write(`Unknown dataset command${rest[0] ? ` "${rest[0]}"` : ''}: use \`cudnet dataset create\`\n`);
+  if (command === 'dataset' && rest[0] !== 'create' && rest[0] !== 'export-caffe' && rest[0] !== '--help' && rest[0] !== '-h') {
+    streams.stderr.write(`Unknown dataset command${rest[0] ? ` "${rest[0]}"` : ''}: use \`cudnet dataset create\` or \`cudnet dataset export-caffe\`\n`);
     return 2;
   }
+  if (command === 'dataset' && rest[0] === 'export-caffe') return runDatasetExportCaffeCli(rest.slice(1), streams);
   try {
     const run = await runnerFor(command as (typeof COMMANDS)[number]);
     return await run(command === 'dataset' ? rest.slice(rest[0] === 'create' ? 1 : 0) : rest, streams);

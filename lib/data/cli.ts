@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CudnetError } from '../errors.js';
+import { exportCaffeLmdb } from './caffe-lmdb.js';
 import { createDataset, type CreateDatasetHooks, type DatasetReport } from './create.js';
 import { DatasetError } from './errors.js';
 import { createMnistDataset } from './mnist.js';
@@ -175,4 +176,49 @@ async function runMnist(parsed: Parsed, hooks: CreateDatasetHooks): Promise<Data
     ...(seed !== undefined ? { seed } : {}),
     ...(parsed.values.overwrite ? { overwrite: true } : {}),
   }, hooks);
+}
+
+export const DATASET_EXPORT_CAFFE_USAGE = `Usage: cudnet dataset export-caffe <dataset> [--dest <dir>] [--overwrite]
+
+Writes LMDB 0.9 copies of the dataset's databases (<dest>/train_db, val_db, test_db; default
+<dest>: <dataset>/caffe) that Caffe's Data layer, DIGITS and py-lmdb open. Needs mdb_load, from
+LMDB's command-line tools (apt-get install lmdb-utils).
+
+  --dest <dir>   where the copies go (default <dataset>/caffe)
+  --overwrite    replace an existing <dest>`;
+
+/** Runs `cudnet dataset export-caffe ...` (`argv` after "export-caffe"); returns the exit code and never exits. */
+export async function runDatasetExportCaffeCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: { dest: { type: 'string' }; overwrite: { type: 'boolean' }; help: { type: 'boolean'; short: 'h' } }; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { dest: { type: 'string' }, overwrite: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    streams.stderr.write(`${(error as Error).message}\n${DATASET_EXPORT_CAFFE_USAGE}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    streams.stdout.write(`${DATASET_EXPORT_CAFFE_USAGE}\n`);
+    return 0;
+  }
+  if (parsed.positionals.length !== 1) {
+    streams.stderr.write(`Expected <dataset> but received ${parsed.positionals.length} argument(s)\n${DATASET_EXPORT_CAFFE_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const result = await exportCaffeLmdb(parsed.positionals[0]!, {
+      ...(parsed.values.dest !== undefined ? { dest: parsed.values.dest } : {}),
+      ...(parsed.values.overwrite ? { overwrite: true } : {}),
+    });
+    for (const { split, db, count } of result.splits) streams.stdout.write(`${split}: ${count} records -> ${db}\n`);
+    const train = result.splits.find((entry) => entry.split === 'train') ?? result.splits[0];
+    if (train !== undefined) {
+      streams.stdout.write(`In a Caffe prototxt: data_param { source: "${train.db}" backend: LMDB }\n`);
+      streams.stdout.write(`                     transform_param { mean_file: "${result.meanFile}" }\n`);
+    }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CudnetError)) throw error;
+    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
+    return 1;
+  }
 }

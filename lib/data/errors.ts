@@ -11,7 +11,8 @@ export type DatasetErrorCode =
   | 'NO_IMAGES'
   | 'DATABASE_INVALID'
   | 'MEAN_FILE_INVALID'
-  | 'SOURCE_CLOSED';
+  | 'SOURCE_CLOSED'
+  | 'TOOL_MISSING';
 
 export class DatasetError extends CudnetError {
   declare readonly code: DatasetErrorCode;

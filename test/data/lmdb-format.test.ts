@@ -1,9 +1,11 @@
-// The LMDB data format of the databases an import writes, and whether LMDB 0.9 (what Caffe, DIGITS and py-lmdb link) reads them.
+// The LMDB data format of the databases an import writes, whether LMDB 0.9 (what Caffe, DIGITS and py-lmdb link) reads them, and the LMDB 0.9 copies export-caffe writes.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { copyFromLmdb09, exportCaffeLmdb } from '../../lib/data/caffe-lmdb.js';
 import { createDataset } from '../../lib/data/create.js';
+import { runCli } from '../../lib/cli/main.js';
 import { DatasetError } from '../../lib/data/errors.js';
 import { LMDB_BUILD_FORMAT, lmdbDataFormat, openRecords } from '../../lib/data/store.js';
 import { makeClassFolder, tempFolder } from './helpers.js';
@@ -132,4 +134,66 @@ t.test('a database in the other data format is refused with a message naming the
   }
   t.ok(failure instanceof DatasetError, 'a DatasetError');
   t.match((failure as Error).message, new RegExp(`LMDB data format ${other}, which this build of lmdb \\(LMDB [0-9.]+, data format ${format}\\) cannot open`));
+});
+
+t.test('export-caffe: LMDB 0.9 copies that mdb_dump and py-lmdb read byte for byte, and the way back', async (t) => {
+  if (!hasCommand('mdb_load') || !hasCommand('mdb_dump')) {
+    t.comment('skipped: mdb_load / mdb_dump not installed (apt-get install lmdb-utils)');
+    t.skip('lmdb-utils not installed');
+    return;
+  }
+  const { db, records } = await writeDataset(t);
+  const folder = path.dirname(db);
+  const result = await exportCaffeLmdb(folder);
+  t.equal(result.dest, path.join(folder, 'caffe'));
+  t.same(result.splits.map((split) => [split.split, split.count]), [['train', records.size], ['val', JSON.parse(readFileSync(path.join(folder, 'dataset.json'), 'utf8')).splits.val.count]]);
+  t.equal(result.meanFile, path.join(folder, 'mean.binaryproto'));
+  const copy = path.join(folder, 'caffe', 'train_db');
+  t.equal(lmdbDataFormat(copy), 1, 'the copy is in data format 1');
+  t.match(execFileSync('mdb_stat', [copy], { encoding: 'utf8' }), new RegExp(`Entries: ${records.size}\\b`));
+  const dump = execFileSync('mdb_dump', [copy], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const body = dump.slice(dump.indexOf('HEADER=END\n') + 'HEADER=END\n'.length).split('\n').filter((line) => line.startsWith(' '));
+  const read = new Map<string, string>();
+  for (let i = 0; i + 1 < body.length; i += 2) read.set(body[i]!.trim(), body[i + 1]!.trim());
+  t.same([...read.keys()], [...records.keys()], 'mdb_dump: same keys, same order');
+  t.ok([...records].every(([key, value]) => read.get(key) === value), 'mdb_dump: same values');
+  const { python } = pythonWithLmdb();
+  if (python !== undefined) {
+    const lines = execFileSync(python, ['-c', PYTHON_DUMP, copy], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n');
+    const fromPython = new Map(lines.slice(1).map((line) => line.split(' ') as [string, string]));
+    t.same([...fromPython.keys()], [...records.keys()], 'py-lmdb: same keys, same order');
+    t.ok([...records].every(([key, value]) => fromPython.get(key) === value), 'py-lmdb: same values');
+  } else t.comment('py-lmdb not installed: its read-back is not checked');
+  // Back from format 1 into a database of ours.
+  const back = path.join(folder, 'back_db');
+  t.equal(await copyFromLmdb09(copy, back), records.size);
+  const database = openRecords(back);
+  const again = new Map<string, string>();
+  for (const { key, value } of database.getRange()) again.set(Buffer.from(key).toString('hex'), Buffer.from(value).toString('hex'));
+  await database.close();
+  t.same([...again], [...records], 'mdb_dump -> our database: every record, in order');
+  // An existing destination is kept unless overwrite is given.
+  await t.rejects(exportCaffeLmdb(folder), { code: 'DESTINATION_EXISTS' });
+  const replaced = await exportCaffeLmdb(folder, { overwrite: true });
+  t.equal(lmdbDataFormat(path.join(replaced.dest, 'val_db')), 1, 'overwrite writes the copies again');
+  // The CLI prints where the copies went and the lines for a Caffe prototxt.
+  const out: string[] = [];
+  const streams = { stdout: { write: (text: string) => out.push(text) }, stderr: { write: (text: string) => out.push(text) } } as never;
+  t.equal(await runCli(['dataset', 'export-caffe', folder, '--dest', path.join(folder, 'elsewhere')], streams), 0, out.join(''));
+  t.match(out.join(''), /train: \d+ records -> .*elsewhere\/train_db\n[^]*data_param \{ source: ".*elsewhere\/train_db" backend: LMDB \}/);
+  t.equal(lmdbDataFormat(path.join(folder, 'elsewhere', 'train_db')), 1);
+});
+
+t.test('export-caffe: a missing mdb_load, a failing one, and a database of ours given as LMDB 0.9 are clear errors', async (t) => {
+  const { db } = await writeDataset(t);
+  const folder = path.dirname(db);
+  await t.rejects(exportCaffeLmdb(folder, { mdbLoad: path.join(folder, 'no-such-mdb_load') }), { code: 'TOOL_MISSING', message: /needs .*no-such-mdb_load \(LMDB 0\.9's command-line tools: apt-get install lmdb-utils\)/ });
+  t.notOk(existsSync(path.join(folder, 'caffe')), 'nothing written');
+  // A loader that answers -V but dies after reading part of the records: the export fails with its message and leaves nothing behind.
+  const broken = path.join(folder, 'broken-mdb_load');
+  writeFileSync(broken, '#!/bin/sh\nif [ "$1" = -V ]; then echo "LMDB 0.9.24"; exit 0; fi\nhead -c 1000 >/dev/null\necho "mdb_load: MDB_MAP_FULL: Environment mapsize limit reached" >&2\nexit 1\n', { mode: 0o755 });
+  await t.rejects(exportCaffeLmdb(folder, { mdbLoad: broken }), { code: 'DATABASE_INVALID', message: /mdb_load into .*train_db failed \(exit 1\): mdb_load: MDB_MAP_FULL/ });
+  t.same(readdirSync(folder).filter((name) => name.startsWith('caffe')), [], 'no destination and no partial folder');
+  await t.rejects(copyFromLmdb09(db, path.join(folder, 'x_db')), { code: 'DATABASE_INVALID', message: /is not an LMDB 0\.9 database .*format 2/ });
+  await t.rejects(exportCaffeLmdb(path.join(folder, 'missing')), { code: 'DATABASE_INVALID', message: /is not a complete dataset/ });
 });

@@ -1,0 +1,155 @@
+// LMDB 0.9 (data format 1) copies of a dataset's databases for Caffe, DIGITS and py-lmdb, and the way back, through LMDB's own mdb_load / mdb_dump.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { DatasetError } from './errors.js';
+import { readDatasetManifest } from './manifest.js';
+import type { SplitName } from './plan.js';
+import { lmdbDataFormat, openRecords, RecordWriter } from './store.js';
+
+/*
+ * Why through mdb_load and mdb_dump: our databases are written by the lmdb package, whose LMDB
+ * (0.9.90) uses data format 2, which Caffe's, DIGITS' and py-lmdb's LMDB 0.9 cannot open, and the
+ * other way round (README.md, "LMDB data format"). LMDB's own command-line tools (Debian/Ubuntu
+ * package lmdb-utils, built from LMDB 0.9) read and write format 1 and speak a documented text
+ * format (mdb_dump's "bytevalue": a header, then each key and each value as one line of hex after
+ * a space). So a copy for Caffe streams our records, in key order, into mdb_load, and a Caffe or
+ * DIGITS database comes back through mdb_dump; no LMDB file is written by hand.
+ */
+
+/** The LMDB 0.9 tools: a `-V` call proves the program runs and says its version. */
+function lmdbTool(program: string, purpose: string): string {
+  const probe = spawnSync(program, ['-V'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) {
+    throw new DatasetError('TOOL_MISSING', `${purpose} needs ${program} (LMDB 0.9's command-line tools: apt-get install lmdb-utils), but "${program}" could not be run${probe.error ? ` (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message})` : ''}`);
+  }
+  return probe.stdout.trim();
+}
+
+/** Writes `text` and waits while the pipe is full, so a large database never piles up in memory. */
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+}
+
+/** Runs a tool to completion; rejects with its standard error when it fails. */
+function finished(child: ReturnType<typeof spawn>, what: string): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    child.on('error', (error) => reject(new DatasetError('TOOL_MISSING', `${what}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new DatasetError('DATABASE_INVALID', `${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'no message'}`));
+    });
+  });
+}
+
+/**
+ * Copies one database (ours, `source`) to `target` (created) in LMDB data format 1 with mdb_load.
+ * The map size given to mdb_load leaves room for the records twice over; Caffe opens with its own.
+ */
+export async function copyToLmdb09(source: string, target: string, mdbLoad = 'mdb_load'): Promise<number> {
+  lmdbTool(mdbLoad, 'Writing an LMDB 0.9 database');
+  const size = (await stat(path.join(source, 'data.mdb'))).size;
+  const mapSize = Math.ceil((2 * size + 64 * 2 ** 20) / 2 ** 20) * 2 ** 20;
+  await mkdir(target, { recursive: true });
+  const database = openRecords(source);
+  const child = spawn(mdbLoad, [target], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const done = finished(child, `mdb_load into ${target}`);
+  let count = 0;
+  try {
+    const input = child.stdin!;
+    input.on('error', () => {}); // a tool that exits early is reported by `done`
+    await write(input, `VERSION=3\nformat=bytevalue\ntype=btree\nmapsize=${mapSize}\nHEADER=END\n`);
+    for (const { key, value } of database.getRange()) {
+      await write(input, ` ${Buffer.from(key).toString('hex')}\n ${Buffer.from(value).toString('hex')}\n`);
+      count++;
+    }
+    input.end('DATA=END\n');
+  } finally {
+    await database.close();
+  }
+  await done;
+  return count;
+}
+
+/** Copies an LMDB 0.9 (data format 1) database, such as Caffe or DIGITS write, into a database of ours with mdb_dump. */
+export async function copyFromLmdb09(source: string, target: string, mdbDump = 'mdb_dump'): Promise<number> {
+  const format = lmdbDataFormat(source);
+  if (format !== 1) throw new DatasetError('DATABASE_INVALID', `${source} is not an LMDB 0.9 database (no data.mdb in data format 1${format !== undefined ? `; it is format ${format}` : ''})`);
+  lmdbTool(mdbDump, 'Reading an LMDB 0.9 database');
+  const child = spawn(mdbDump, [source], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = finished(child, `mdb_dump of ${source}`);
+  const writer = new RecordWriter(target);
+  let key: Buffer | undefined;
+  let inData = false;
+  try {
+    for await (const line of createInterface({ input: child.stdout as Readable, crlfDelay: Infinity })) {
+      if (!inData) {
+        if (line === 'HEADER=END') inData = true;
+        else if (line.startsWith('format=') && line !== 'format=bytevalue') throw new DatasetError('DATABASE_INVALID', `mdb_dump wrote ${line}; expected format=bytevalue`);
+        continue;
+      }
+      if (line === 'DATA=END') break;
+      const bytes = Buffer.from(line.slice(1), 'hex');
+      if (key === undefined) key = bytes;
+      else {
+        await writer.put(key, bytes);
+        key = undefined;
+      }
+    }
+  } finally {
+    await writer.close();
+  }
+  await done;
+  return writer.count;
+}
+
+export interface CaffeExportOptions {
+  /** Folder for the copies (default `<dataset>/caffe`): `<split>_db` for each split. */
+  dest?: string;
+  /** Replace an existing destination. */
+  overwrite?: boolean;
+  /** The mdb_load program (default: found on PATH). */
+  mdbLoad?: string;
+}
+
+export interface CaffeExport {
+  dest: string;
+  splits: { split: SplitName; db: string; count: number }[];
+  /** The dataset's mean, for transform_param.mean_file. */
+  meanFile: string;
+}
+
+/**
+ * Writes LMDB 0.9 copies of every split of the dataset at `folder`, for Caffe's Data layer
+ * (`data_param { source: "<dest>/train_db" backend: LMDB }`), DIGITS or py-lmdb. The copies are
+ * written to a temporary folder renamed into place at the end, so an interrupted export leaves no
+ * destination that looks complete.
+ */
+export async function exportCaffeLmdb(folder: string, options: CaffeExportOptions = {}): Promise<CaffeExport> {
+  const manifest = await readDatasetManifest(folder);
+  const dest = path.resolve(options.dest ?? path.join(folder, 'caffe'));
+  lmdbTool(options.mdbLoad ?? 'mdb_load', 'Writing an LMDB 0.9 database');
+  const existing = await stat(dest).catch(() => undefined);
+  if (existing !== undefined && !options.overwrite) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" already exists (pass overwrite to replace it)`);
+  const partial = `${dest}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  const splits: CaffeExport['splits'] = [];
+  try {
+    for (const [split, summary] of Object.entries(manifest.splits) as [SplitName, NonNullable<(typeof manifest.splits)[SplitName]>][]) {
+      const count = await copyToLmdb09(path.join(folder, summary.db), path.join(partial, summary.db), options.mdbLoad);
+      if (count !== summary.count) throw new DatasetError('DATABASE_INVALID', `${summary.db} holds ${count} records but dataset.json lists ${summary.count}`);
+      splits.push({ split, db: path.join(dest, summary.db), count });
+    }
+    if (existing !== undefined) await rm(dest, { recursive: true, force: true });
+    await rename(partial, dest);
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+  return { dest, splits, meanFile: path.resolve(folder, manifest.mean.binaryproto) };
+}
