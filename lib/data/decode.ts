@@ -3,6 +3,7 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { decodeBmp, isBmp } from './bmp.js';
+import { headerSize } from './header.js';
 import { decodeNetpbm, isNetpbm } from './netpbm.js';
 import type { Random } from './random.js';
 import { cropAndPad, planResize, resizeImage, type RawImage, type ResizeMode } from './resize.js';
@@ -107,8 +108,8 @@ export async function decodeImageFile(path: string, channels: 1 | 3, maxPixels =
 const PROBE_HEAD_BYTES = 64 * 1024;
 
 /**
- * Cheap validity check before splitting: reads only the header (sharp's metadata, or our
- * readers' headers) so empty, missing, non-image and oversized files never count toward
+ * Cheap validity check before splitting: reads only the header (PNG's and JPEG's in JavaScript,
+ * header.ts; other formats through sharp's metadata, or our readers' headers) so empty, missing, non-image and oversized files never count toward
  * a class. Damage deeper in a file (a truncated JPEG) is found when it is decoded.
  * sharp reads the header from the bytes already read (a file given by path is opened again
  * by each format's sniffer); a header that lies beyond them (a TIFF's directory at the end
@@ -120,15 +121,12 @@ export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT
   try {
     const handle = await open(path, 'r');
     try {
-      const size = (await handle.stat()).size;
-      if (size === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
-      whole = size <= PROBE_HEAD_BYTES;
-      if (whole) {
-        head = await handle.readFile();
-      } else {
-        head = Buffer.alloc(PROBE_HEAD_BYTES);
-        await handle.read(head, 0, head.length, 0);
-      }
+      // One read says both: fewer bytes than asked for means the whole file was read.
+      const buffer = Buffer.allocUnsafe(PROBE_HEAD_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      if (bytesRead === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
+      whole = bytesRead < PROBE_HEAD_BYTES;
+      head = buffer.subarray(0, bytesRead);
     } finally {
       await handle.close();
     }
@@ -136,6 +134,11 @@ export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT
     throw toImageError(error);
   }
   if (isBmp(head) || isNetpbm(head)) return probeOwnFormat(path, maxPixels);
+  const size = headerSize(head);
+  if (size !== undefined) {
+    if (maxPixels > 0 && size.width * size.height > maxPixels) throw new ImageError('too-large', `Input image exceeds pixel limit (${size.width}x${size.height})`);
+    return;
+  }
   try {
     const metadata = await sharp(head, { limitInputPixels: maxPixels }).metadata().catch((error: unknown) => {
       if (whole) throw error;
