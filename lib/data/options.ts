@@ -9,7 +9,8 @@ export type Encoding = 'none' | 'png' | 'jpg';
 
 /**
  * How PNG records are compressed (both lossless, the pixels are the same):
- * 'fast' — the Average filter on every row and zlib's run-length strategy (our writer, png.ts);
+ * 'fast' — the Average filter on every row, then Huffman coding alone, or with runs of a repeated byte on
+ *          flat images (our C++ writer, png.ts);
  * 'small' — what DIGITS writes through PIL: a filter chosen per row and zlib level 6 (libvips),
  * about 10% smaller on photos and about 3x slower to encode.
  */
