@@ -14,8 +14,10 @@ import { Agent, request as httpRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 
-const { values: flags } = parseArgs({
-  options: {
+const USAGE = 'Usage: node examples/service/loadtest.mjs [--url http://127.0.0.1:8080] [--image <file>|digit] [--connections 16] [--duration 10] [--requests 5000] [--rate R] [--warmup 2] [--tool wrk|autocannon|agent]';
+let parsedFlags;
+try {
+  parsedFlags = parseArgs({ options: {
     url: { type: 'string', default: 'http://127.0.0.1:8080' },
     image: { type: 'string' },
     connections: { type: 'string', default: '16' },
@@ -25,8 +27,17 @@ const { values: flags } = parseArgs({
     rate: { type: 'string' },
     warmup: { type: 'string', default: '2' },
     'no-autocannon': { type: 'boolean', default: false },
-  },
-});
+    help: { type: 'boolean', short: 'h', default: false },
+  } });
+} catch (error) {
+  console.error(`${error.message}\n${USAGE}`);
+  process.exit(2);
+}
+const flags = parsedFlags.values;
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const base = new URL(flags.url);
 if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) {
   console.error(`refusing ${base.hostname}: this load test only drives a service on this machine (127.0.0.1)`);
