@@ -1,5 +1,6 @@
 // Dataset benchmark: import speed (500 photo-like JPEGs, 256x256 squash, PNG) and batch-source speed (227 crops + mirror + mean).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -7,8 +8,8 @@ import { createDataset } from '../lib/data/create.js';
 import { LmdbBatchSource } from '../lib/data/source.js';
 import { openRecords } from '../lib/data/store.js';
 
-/** A photo-like picture: smooth gradients in each channel plus per-pixel noise, so JPEG and PNG do real work. */
-async function photo(index: number, file: string): Promise<void> {
+/** A photo-like picture as 500x375 JPEG (quality 85): smooth gradients in each channel plus per-pixel noise, so JPEG and PNG do real work. */
+export async function photoJpeg(index: number): Promise<Buffer> {
   const [width, height] = [500, 375];
   const pixels = Buffer.alloc(width * height * 3);
   let state = index * 2654435761 + 1;
@@ -22,7 +23,11 @@ async function photo(index: number, file: string): Promise<void> {
       pixels[at + 2] = ((x + y + index * 13) % 215) + noise;
     }
   }
-  await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toFile(file);
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+}
+
+async function photo(index: number, file: string): Promise<void> {
+  await writeFile(file, await photoJpeg(index));
 }
 
 async function generate(root: string, count: number): Promise<string> {

@@ -8,23 +8,11 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { encodePng } from '../lib/data/png.js';
+import { photoJpeg } from './dataset.js';
 
 /** The photos of bench/dataset.ts (gradients plus per-pixel noise, JPEG quality 85), squashed to 256x256 as an import does. */
 async function photo(index: number): Promise<Buffer> {
-  const [width, height] = [500, 375];
-  const pixels = Buffer.alloc(width * height * 3);
-  let state = index * 2654435761 + 1;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      state = (state * 1103515245 + 12345) >>> 0;
-      const noise = (state >>> 24) % 40;
-      const at = (y * width + x) * 3;
-      pixels[at] = (x * 200) / width + noise;
-      pixels[at + 1] = (y * 200) / height + noise;
-      pixels[at + 2] = ((x + y + index * 13) % 215) + noise;
-    }
-  }
-  const jpeg = await sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+  const jpeg = await photoJpeg(index);
   return sharp(jpeg).resize(256, 256, { fit: 'fill' }).raw().toBuffer();
 }
 

@@ -29,6 +29,15 @@ function pythonWithLmdb(): { python?: string; reason: string } {
   return { reason: 'no python3 with the lmdb module (apt-get install python3-lmdb)' };
 }
 
+/** Every record of `db` as hex key -> hex value, read by LMDB 0.9's mdb_dump (its bytevalue format: a header, then a key line and a value line per record, each " <hex>"). */
+function mdbDumpRecords(db: string): Map<string, string> {
+  const dump = execFileSync('mdb_dump', [db], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const body = dump.slice(dump.indexOf('HEADER=END\n') + 'HEADER=END\n'.length).split('\n').filter((line) => line.startsWith(' '));
+  const read = new Map<string, string>();
+  for (let i = 0; i + 1 < body.length; i += 2) read.set(body[i]!.trim(), body[i + 1]!.trim());
+  return read;
+}
+
 function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 }
@@ -102,11 +111,7 @@ t.test('mdb_stat and mdb_dump (lmdb-utils, LMDB 0.9) open the database', async (
     return;
   }
   t.match(execFileSync('mdb_stat', [db], { encoding: 'utf8' }), new RegExp(`Entries: ${records.size}\\b`));
-  // mdb_dump's bytevalue format: a header, then a key line and a value line per record, each " <hex>".
-  const dump = execFileSync('mdb_dump', [db], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const body = dump.slice(dump.indexOf('HEADER=END\n') + 'HEADER=END\n'.length).split('\n').filter((line) => line.startsWith(' '));
-  const read = new Map<string, string>();
-  for (let i = 0; i + 1 < body.length; i += 2) read.set(body[i]!.trim(), body[i + 1]!.trim());
+  const read = mdbDumpRecords(db);
   t.same([...read.keys()], [...records.keys()], 'same keys, same order');
   t.ok([...records].every(([key, value]) => read.get(key) === value), 'same values');
 });
@@ -151,10 +156,7 @@ t.test('export-caffe: LMDB 0.9 copies that mdb_dump and py-lmdb read byte for by
   const copy = path.join(folder, 'caffe', 'train_db');
   t.equal(lmdbDataFormat(copy), 1, 'the copy is in data format 1');
   t.match(execFileSync('mdb_stat', [copy], { encoding: 'utf8' }), new RegExp(`Entries: ${records.size}\\b`));
-  const dump = execFileSync('mdb_dump', [copy], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const body = dump.slice(dump.indexOf('HEADER=END\n') + 'HEADER=END\n'.length).split('\n').filter((line) => line.startsWith(' '));
-  const read = new Map<string, string>();
-  for (let i = 0; i + 1 < body.length; i += 2) read.set(body[i]!.trim(), body[i + 1]!.trim());
+  const read = mdbDumpRecords(copy);
   t.same([...read.keys()], [...records.keys()], 'mdb_dump: same keys, same order');
   t.ok([...records].every(([key, value]) => read.get(key) === value), 'mdb_dump: same values');
   const { python } = pythonWithLmdb();

@@ -6,62 +6,81 @@
 // The including file includes <algorithm> and <cstddef> first (this file sits inside its namespace).
 #pragma once
 
-#ifndef CUDNET_SMALLM_PREFETCH
-#define CUDNET_SMALLM_PREFETCH 0
-#endif
-// How far ahead (floats) the dot products prefetch B's rows; 0: the hardware prefetchers alone (256 to 2048
-// measured no better on fc6/fc7 at batch 1, within the noise of a shared machine).
-constexpr int kPrefetch = CUDNET_SMALLM_PREFETCH;
+// Dot products of G rows of x with R rows of B over K's range [k0, k1): G*R accumulators, R independent load
+// streams; started from zero at k0 = 0, else from `saved`, and left in `saved` unless k1 = K, where C gets them
+// (Whole: the range is all of K, and `saved` is not used).
+// Each lane adds its products in k order, so splitting K into blocks changes nothing: C(i, j) is the same
+// bit for bit whatever M, G, R and the blocks, and a batch's rows equal the rows computed alone.
+//
+// The small-batch path (kSmallRows < M <= kBlockedRows, a fully connected layer on up to 16 images) still reads
+// B [N,K] from memory once: R rows of B at a time, K in blocks of kDotBlock floats, each block of the R rows
+// (R * 2 KiB) staying in L1 while every group of G rows of x multiplies it.
+constexpr int kDotBlock = 512;
 
-// Dot products of x's M rows with R rows of B at a time: M*R accumulators, R independent load streams.
-template <class V, int M, int R>
-void dotBlock(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j, float alpha, float beta,
-              float* C, ptrdiff_t ldc) {
+template <class V, int G, int R, bool Whole = false>
+void dotGroupBlock(int k0, int k1, int K, const float* x, ptrdiff_t ldx, const float* const* rows, float alpha,
+                   float beta, float* C, ptrdiff_t ldc, typename V::Reg* saved) {
   using Reg = typename V::Reg;
   constexpr int L = V::kLanes;
-  Reg acc[M][R];
+  Reg acc[G][R];
 #pragma GCC unroll 16
-  for (int i = 0; i < M; ++i)
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) acc[i][r] = V::zero();
-  const float* rows[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) rows[r] = B + (j + r) * ldb;
-  int k = 0;
-  for (; k + L <= K; k += L) {
-    Reg w[R];
+  for (int i = 0; i < G; ++i)
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      if (kPrefetch) __builtin_prefetch(rows[r] + k + kPrefetch, 0, 0);
-      w[r] = V::load(rows[r] + k);
+      if constexpr (Whole)
+        acc[i][r] = V::zero();
+      else
+        acc[i][r] = k0 == 0 ? V::zero() : saved[i * R + r];
     }
+  int k = k0;
+  for (; k + L <= k1; k += L) {
+    Reg w[R];
 #pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) {
+    for (int r = 0; r < R; ++r) w[r] = V::load(rows[r] + k);
+#pragma GCC unroll 16
+    for (int i = 0; i < G; ++i) {
       Reg a = V::load(x + i * ldx + k);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
     }
   }
-  if (k < K) {
-    const int n = K - k;
+  if (k < k1) {  // only in K's last block: the blocks are whole vectors
+    const int n = k1 - k;
     Reg w[R];
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) w[r] = V::loadTail(rows[r] + k, n);
 #pragma GCC unroll 16
-    for (int i = 0; i < M; ++i) {
+    for (int i = 0; i < G; ++i) {
       Reg a = V::loadTail(x + i * ldx + k, n);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
     }
   }
+  if (!Whole && k1 < K) {
 #pragma GCC unroll 16
-  for (int i = 0; i < M; ++i)
+    for (int i = 0; i < G; ++i)
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) saved[i * R + r] = acc[i][r];
+    return;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < G; ++i)
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      float* c = C + i * ldc + j + r;
+      float* c = C + i * ldc + r;
       float value = alpha * V::sum(acc[i][r]);
       *c = beta == 0.f ? value : value + beta * *c;
     }
+}
+
+// Dot products of x's M rows with R rows of B at a time (M <= kSmallRows): M*R accumulators, R independent load
+// streams, the whole of K in one pass.
+template <class V, int M, int R>
+void dotBlock(int K, const float* x, ptrdiff_t ldx, const float* B, ptrdiff_t ldb, int j, float alpha, float beta,
+              float* C, ptrdiff_t ldc) {
+  const float* rows[R];
+  for (int r = 0; r < R; ++r) rows[r] = B + (j + r) * ldb;
+  dotGroupBlock<V, M, R, true>(0, K, K, x, ldx, rows, alpha, beta, C + j, ldc, nullptr);
 }
 
 template <class V, int M, int R>
@@ -87,65 +106,6 @@ void dotRows(int M, int K, const float* x, ptrdiff_t ldx, const float* B, ptrdif
     case 3: return dotRowsOf<V, 3, wide ? 5 : 3>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
     default: return dotRowsOf<V, 4, wide ? 4 : 2>(K, x, ldx, B, ldb, j0, j1, alpha, beta, C, ldc);
   }
-}
-
-// Dot products for up to kBlockedRows rows of x (a fully connected layer on a batch of up to 16 images),
-// B [N,K] still read from memory once: R rows of B at a time, K in blocks of kDotBlock floats (the R rows'
-// block, R KiB, stays in L1 while every group of G rows of x multiplies it); the G*R accumulators of a group
-// are kept in `saved` between blocks. Each lane adds its products in k order, block after block, exactly as
-// dotBlock does, so C(i, j) is bit-identical to the M <= 4 path's whatever M: a batch's rows equal the rows
-// computed alone.
-constexpr int kDotBlock = 512;
-
-template <class V, int G, int R>
-void dotGroupBlock(int k0, int k1, int K, const float* x, ptrdiff_t ldx, const float* const* rows, float alpha,
-                   float beta, float* C, ptrdiff_t ldc, typename V::Reg* saved) {
-  using Reg = typename V::Reg;
-  constexpr int L = V::kLanes;
-  Reg acc[G][R];
-#pragma GCC unroll 16
-  for (int i = 0; i < G; ++i)
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) acc[i][r] = k0 == 0 ? V::zero() : saved[i * R + r];
-  int k = k0;
-  for (; k + L <= k1; k += L) {
-    Reg w[R];
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) w[r] = V::load(rows[r] + k);
-#pragma GCC unroll 16
-    for (int i = 0; i < G; ++i) {
-      Reg a = V::load(x + i * ldx + k);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
-    }
-  }
-  if (k < k1) {  // only in K's last block: the blocks are whole vectors
-    const int n = k1 - k;
-    Reg w[R];
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) w[r] = V::loadTail(rows[r] + k, n);
-#pragma GCC unroll 16
-    for (int i = 0; i < G; ++i) {
-      Reg a = V::loadTail(x + i * ldx + k, n);
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) acc[i][r] = V::fmadd(a, w[r], acc[i][r]);
-    }
-  }
-  if (k1 < K) {
-#pragma GCC unroll 16
-    for (int i = 0; i < G; ++i)
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) saved[i * R + r] = acc[i][r];
-    return;
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < G; ++i)
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      float* c = C + i * ldc + r;
-      float value = alpha * V::sum(acc[i][r]);
-      *c = beta == 0.f ? value : value + beta * *c;
-    }
 }
 
 // C(i, j..j+R) for every row i of x, over K's blocks; the last group of rows may be smaller than G.

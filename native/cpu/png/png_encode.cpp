@@ -217,8 +217,10 @@ void putSymbols(BitWriter& w, const Symbol* symbols, size_t n, const Entry* tabl
   unsigned bits = w.bits;
   uint8_t* out = w.out;
   size_t i = 0;
-  auto group = [&](size_t at) {
-    for (int k = 0; k < K; ++k) {
+  // Codes `count` symbols from `at` (whole groups of K, then the last few one at a time), then writes the
+  // finished bytes as one 8-byte store.
+  auto put = [&](size_t at, int count) {
+    for (int k = 0; k < count; ++k) {
       const Entry& e = table[symbols[at + k]];
       acc |= uint64_t(e.code) << bits;
       bits += e.length;
@@ -231,21 +233,13 @@ void putSymbols(BitWriter& w, const Symbol* symbols, size_t n, const Entry* tabl
   if (counter) {
     const size_t both = std::min(n, nextSize) / K * K;
     for (; i < both; i += K) {
-      group(i);
+      put(i, K);
       for (int k = 0; k < K; ++k) ++counter->t[k][next[i + k]];
     }
     counter->count(next + i, nextSize - i);
   }
-  for (; i + K <= n; i += K) group(i);
-  for (; i < n; ++i) {
-    const Entry& e = table[symbols[i]];
-    acc |= uint64_t(e.code) << bits;
-    bits += e.length;
-    std::memcpy(out, &acc, 8);
-    out += bits >> 3;
-    acc >>= bits & ~7u;
-    bits &= 7;
-  }
+  for (; i + K <= n; i += K) put(i, K);
+  for (; i < n; ++i) put(i, 1);
   w.acc = acc, w.bits = bits, w.out = out;
 }
 
