@@ -16,6 +16,7 @@ Options:
   --data-root <folder>  a folder whose images datasets may be made from (repeatable); no other server path is read
   --upload-limit <MiB>  largest image upload (default 10)
   --max-weights-upload-mb <MiB>  largest pretrained .caffemodel upload (default 1024)
+  --keep-uploads-hours <h>       delete uploaded weights no model uses this long after upload (default 24; 0 keeps them)
   -h, --help            this text`;
 
 /** Returns the exit code: 0 after Ctrl-C, 2 on bad usage, 1 when the server cannot start. */
@@ -28,7 +29,7 @@ export async function runServeCli(argv: string[]): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '5000' },
         'jobs-dir': { type: 'string', default: path.join(os.homedir(), '.cudnet', 'jobs') },
         'data-root': { type: 'string', multiple: true, default: [] }, 'upload-limit': { type: 'string', default: '10' },
-        'max-weights-upload-mb': { type: 'string', default: '1024' },
+        'max-weights-upload-mb': { type: 'string', default: '1024' }, 'keep-uploads-hours': { type: 'string', default: '24' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -47,10 +48,15 @@ export async function runServeCli(argv: string[]): Promise<number> {
     process.stderr.write(`Expected a port 0..65535 and upload limits > 0 but received ${values.port}, ${values['upload-limit']} and ${values['max-weights-upload-mb']}\n`);
     return 2;
   }
+  const keepHours = Number(values['keep-uploads-hours']);
+  if (values['keep-uploads-hours'].trim() === '' || !(keepHours >= 0)) {
+    process.stderr.write(`Expected a number of hours >= 0 for --keep-uploads-hours but received ${values['keep-uploads-hours']}\n`);
+    return 2;
+  }
   try {
     const server = await startServer({
       host: values.host, port, jobsDir: values['jobs-dir'], dataRoots: values['data-root'] as string[], uploadLimit: Math.round(uploadMiB * 1024 * 1024),
-      weightsUploadLimit: Math.round(weightsMiB * 1024 * 1024),
+      weightsUploadLimit: Math.round(weightsMiB * 1024 * 1024), uploadsMaxAgeHours: keepHours,
     });
     process.stdout.write(`cudnet serve: ${server.url} (jobs in ${server.context.jobs.jobsDir}; Ctrl-C stops)\n`);
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

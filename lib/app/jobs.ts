@@ -93,14 +93,19 @@ export class JobManager extends EventEmitter<JobEvents> {
     return job;
   }
 
+  /** Models that have not yet loaded their starting weights (waiting, or started without an iteration done) whose options match. */
+  startingFrom(matches: (options: Record<string, unknown>) => boolean): JobStatus[] {
+    return this.list('model').filter((job) => matches(job.options) && job.resumeFrom === undefined &&
+      (job.state === 'WAIT' || (job.state === 'RUN' && job.progress === 0)));
+  }
+
   /** Removes a finished job's folder; a dataset that models use is kept (409 naming them). */
   async delete(id: string): Promise<void> {
     const job = this.get(id);
     const users = this.list().filter((other) => other.parentId === id && other.type === 'model');
     if (users.length > 0) throw new AppError(409, `The dataset is used by model(s) ${users.map((user) => `"${user.name}"`).join(', ')}; delete them first`);
     // A training that starts from this model's snapshot reads it before its first iteration.
-    const waiting = this.list('model').filter((other) => other.options.previousNetwork === id && other.options.previousSnapshot !== undefined &&
-      other.resumeFrom === undefined && (other.state === 'WAIT' || (other.state === 'RUN' && other.progress === 0)));
+    const waiting = this.startingFrom((options) => options.previousNetwork === id && options.previousSnapshot !== undefined);
     if (waiting.length > 0) throw new AppError(409, `Model(s) ${waiting.map((user) => `"${user.name}"`).join(', ')} will start from this model's weights; abort them first`);
     if (job.state === 'RUN' || this.running.has(id)) throw new AppError(409, 'Abort the job before deleting it');
     for (const child of this.list().filter((other) => other.parentId === id)) await this.delete(child.id);

@@ -10,7 +10,7 @@ import { publicFolder } from './paths.js';
 import { apiRoutes, type Route } from './routes.js';
 import { EventHub } from './events.js';
 import { ModelCache } from './model-cache.js';
-import { DEFAULT_WEIGHTS_UPLOAD_LIMIT } from './uploads.js';
+import { cleanUploads, DEFAULT_UPLOADS_MAX_AGE_HOURS, DEFAULT_WEIGHTS_UPLOAD_LIMIT } from './uploads.js';
 
 export interface ServerOptions {
   host?: string;
@@ -21,6 +21,8 @@ export interface ServerOptions {
   uploadLimit?: number;
   /** Largest pretrained-weights upload in bytes (default 1024 MiB). */
   weightsUploadLimit?: number;
+  /** Uploaded weights no model names are deleted this many hours after their upload (default 24; 0 keeps them). */
+  uploadsMaxAgeHours?: number;
 }
 
 export interface AppContext {
@@ -28,6 +30,7 @@ export interface AppContext {
   dataRoots: string[];
   uploadLimit: number;
   weightsUploadLimit: number;
+  uploadsMaxAgeHours: number;
   models: ModelCache;
   events: EventHub;
 }
@@ -47,8 +50,13 @@ export async function startServer(options: ServerOptions = {}): Promise<{ url: s
   const context: AppContext = {
     jobs, dataRoots: (options.dataRoots ?? []).map((root) => path.resolve(root)), uploadLimit: options.uploadLimit ?? 10 << 20,
     weightsUploadLimit: options.weightsUploadLimit ?? DEFAULT_WEIGHTS_UPLOAD_LIMIT,
+    uploadsMaxAgeHours: options.uploadsMaxAgeHours ?? DEFAULT_UPLOADS_MAX_AGE_HOURS,
     models: new ModelCache(), events: new EventHub(jobs),
   };
+  // At start no upload can be in progress, so unfinished ones go too; then hourly, the unused old uploads.
+  await cleanUploads(jobs, context.uploadsMaxAgeHours, true);
+  const sweeper = setInterval(() => void cleanUploads(jobs, context.uploadsMaxAgeHours, false).catch(() => {}), 3600e3);
+  sweeper.unref();
   const routes = apiRoutes(context);
   const server = createServer((request, response) => void handle(request, response, routes, context));
   await new Promise<void>((resolve, reject) => {
@@ -61,6 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<{ url: s
     url: `http://${host}:${address.port}`,
     context,
     async close() {
+      clearInterval(sweeper);
       context.events.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

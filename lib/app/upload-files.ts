@@ -1,5 +1,5 @@
 // upload-files.ts — where uploaded weights lie (<jobs>/uploads/<id>.caffemodel with <id>.json) and how an id is looked up; light enough for the job worker.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from './errors.js';
 
@@ -32,4 +32,18 @@ export async function findUpload(jobsDir: string, id: string, field: string): Pr
     : undefined;
   if (!info) throw new AppError(400, `${field}: there is no uploaded weights file ${JSON.stringify(id)}`, field);
   return { ...info, file };
+}
+
+/** Every complete upload (an <id>.json beside its <id>.caffemodel), oldest first. */
+export async function listUploads(jobsDir: string): Promise<(UploadInfo & { file: string })[]> {
+  const folder = path.join(jobsDir, UPLOADS_FOLDER);
+  const names = await readdir(folder).catch(() => [] as string[]);
+  const found: (UploadInfo & { file: string })[] = [];
+  for (const name of names) {
+    const id = name.replace(/\.json$/, '');
+    if (id === name || !isUploadId(id)) continue;
+    const upload = await findUpload(jobsDir, id, 'id').catch(() => undefined);
+    if (upload) found.push(upload);
+  }
+  return found.sort((a, b) => a.uploaded.localeCompare(b.uploaded));
 }

@@ -1,7 +1,7 @@
-// uploads.ts — pretrained weights uploaded from the browser: streamed to <jobs>/uploads under a temporary name, checked as a .caffemodel, then renamed to <id>.caffemodel.
+// uploads.ts — pretrained weights uploaded from the browser: streamed to <jobs>/uploads under a temporary name, checked as a .caffemodel, then renamed to <id>.caffemodel; listed, deleted, and cleaned up when no model uses them.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -10,14 +10,68 @@ import { AppError, messageOf } from './errors.js';
 import { sendJson } from './http.js';
 import { route, type Route } from './routes.js';
 import type { AppContext } from './server.js';
-import { UPLOADS_FOLDER, uploadFile, type UploadInfo } from './upload-files.js';
+import type { JobManager } from './jobs.js';
+import { findUpload, listUploads, UPLOADS_FOLDER, uploadFile, type UploadInfo } from './upload-files.js';
 import { checkCaffemodel } from './weights-check.js';
 
 /** Largest weights upload when the server is not told (--max-weights-upload-mb). */
 export const DEFAULT_WEIGHTS_UPLOAD_LIMIT = 1024 << 20;
 
+/** Unused uploads are deleted this long after they were made, unless the server is told otherwise (--keep-uploads-hours). */
+export const DEFAULT_UPLOADS_MAX_AGE_HOURS = 24;
+
+/** The model jobs whose options name the upload (a clone sends them again, so their uploads are kept). */
+function usersOf(jobs: JobManager, id: string): string[] {
+  return jobs.list('model').filter((job) => job.options.pretrainedUpload === id).map((job) => job.id);
+}
+
+/**
+ * Removes what no one will use: temporary files of uploads that never finished (`partials`: only when
+ * no upload can be in progress, at start) and uploads no model names that are older than `maxAgeHours`
+ * (0 keeps them). Returns the ids and file names removed.
+ */
+export async function cleanUploads(jobs: JobManager, maxAgeHours: number, partials: boolean, now = Date.now()): Promise<string[]> {
+  const folder = path.join(jobs.jobsDir, UPLOADS_FOLDER);
+  const removed: string[] = [];
+  if (partials) {
+    for (const name of await readdir(folder).catch(() => [] as string[])) {
+      if (!/^\.[0-9a-f]{16}\.caffemodel\.part$/.test(name)) continue;
+      await rm(path.join(folder, name), { force: true });
+      removed.push(name);
+    }
+  }
+  if (maxAgeHours > 0) {
+    for (const upload of await listUploads(jobs.jobsDir)) {
+      if (now - Date.parse(upload.uploaded) < maxAgeHours * 3600e3 || usersOf(jobs, upload.id).length > 0) continue;
+      await removeUpload(jobs.jobsDir, upload.id);
+      removed.push(upload.id);
+    }
+  }
+  return removed;
+}
+
+async function removeUpload(jobsDir: string, id: string): Promise<void> {
+  await rm(uploadFile(jobsDir, id), { force: true });
+  await rm(path.join(jobsDir, UPLOADS_FOLDER, `${id}.json`), { force: true });
+}
+
 export function uploadRoutes(context: AppContext): Route[] {
+  const { jobs } = context;
   return [
+    route('GET', '/api/uploads', async ({ response }) => {
+      const uploads = await listUploads(jobs.jobsDir);
+      sendJson(response, 200, { uploads: uploads.map(({ file: _file, ...info }) => ({ ...info, usedBy: usersOf(jobs, info.id) })), keepHours: context.uploadsMaxAgeHours });
+    }),
+    route('DELETE', '/api/uploads/([0-9a-f]{16})', async ({ response, params }) => {
+      const id = params[0]!;
+      await findUpload(jobs.jobsDir, id, 'id').catch(() => {
+        throw new AppError(404, `There is no uploaded weights file ${id}`);
+      });
+      const waiting = jobs.startingFrom((options) => options.pretrainedUpload === id);
+      if (waiting.length > 0) throw new AppError(409, `Model(s) ${waiting.map((job) => `"${job.name}"`).join(', ')} will start from these weights; abort them first`);
+      await removeUpload(jobs.jobsDir, id);
+      sendJson(response, 200, { deleted: id });
+    }),
     route('POST', '/api/uploads/caffemodel', async ({ request, response, url }) => {
       const type = String(request.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
       if (type !== 'application/octet-stream') throw new AppError(415, `Send the .caffemodel as the raw body with content-type application/octet-stream, not ${type}`);

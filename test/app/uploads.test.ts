@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { startServer } from '../../lib/app/index.js';
+import { cleanUploads } from '../../lib/app/uploads.js';
 import { caffe } from '../../lib/index.js';
 import { call, listDataset, temporaryFolder, waitFor, type Server } from './helpers.js';
 
@@ -103,6 +104,46 @@ t.test('pretrained weights by upload, and classify one from a server path', asyn
     t.equal(streamed.status, 413, 'a streamed body is cut off at the limit');
     t.match((await streamed.json()).error.message, /larger than the 1 MiB/, 'with the limit in the message');
     t.same((await readdir(uploads)).sort(), before, 'no refused file (nor a temporary one) is left');
+  });
+
+  t.test('uploads are listed with the models that use them, deleted, and cleaned up', async (t) => {
+    const listed = async () => (await call(server, 'GET', '/api/uploads')).body as { uploads: { id: string; name?: string; usedBy: string[] }[]; keepHours: number };
+    const used = (await listed()).uploads.find((upload) => upload.name === 'lenet.caffemodel');
+    t.ok(used, 'the first subtest\'s upload is listed');
+    t.equal(used!.usedBy.length, 1, 'with the model that started from it');
+    t.equal((await listed()).keepHours, 24, 'and how long unused ones are kept');
+
+    const spare = (await call(server, 'POST', `${UPLOAD}?name=spare.caffemodel`, weights, octets)).body;
+    t.same((await listed()).uploads.find((upload) => upload.id === spare.id)?.usedBy, [], 'a new upload is used by no model');
+    const deleted = await call(server, 'DELETE', `/api/uploads/${spare.id}`);
+    t.equal(deleted.status, 200, 'it can be deleted');
+    t.notOk((await readdir(uploads)).some((name) => name.startsWith(spare.id)), 'its file and its record are gone');
+    t.equal((await call(server, 'DELETE', `/api/uploads/${spare.id}`)).status, 404, 'deleting it again: 404');
+
+    // A training that has not yet loaded an upload keeps it from being deleted.
+    const busy = (await call(server, 'POST', '/api/models', { ...form, name: 'busy', epochs: 500 })).body;
+    const needed = (await call(server, 'POST', `${UPLOAD}?name=needed.caffemodel`, weights, octets)).body;
+    const waiting = (await call(server, 'POST', '/api/models', { ...form, name: 'waits for the device', pretrainedUpload: needed.id })).body;
+    t.equal((await call(server, 'GET', `/api/jobs/${waiting.id}`)).body.state, 'WAIT', 'a second training waits for the device');
+    const refused = await call(server, 'DELETE', `/api/uploads/${needed.id}`);
+    t.equal(refused.status, 409, 'the upload it will load cannot be deleted');
+    t.match(refused.body.error.message, /"waits for the device" will start from these weights/, refused.body.error.message);
+    await call(server, 'POST', `/api/jobs/${waiting.id}/abort`);
+    await call(server, 'POST', `/api/jobs/${busy.id}/abort`);
+    await waitFor(server, busy.id, ['ABORT', 'DONE', 'ERROR']);
+
+    // Cleaning: unfinished temporary files at start, and unused uploads past their age; a used one stays.
+    const unused = (await call(server, 'POST', `${UPLOAD}?name=unused.caffemodel`, weights, octets)).body;
+    await writeFile(path.join(uploads, '.0123456789abcdef.caffemodel.part'), 'half an upload');
+    await writeFile(path.join(uploads, 'notes.txt'), 'not ours');
+    t.same(await cleanUploads(server.context.jobs, 24, true), ['.0123456789abcdef.caffemodel.part'], 'at start: the temporary file of an upload that never finished');
+    t.ok((await listed()).uploads.some((upload) => upload.id === unused.id), 'a recent unused upload is kept');
+    const later = Date.now() + 25 * 3600e3;
+    t.same(await cleanUploads(server.context.jobs, 24, false, later), [unused.id], 'a day later: the upload no model names');
+    const left = (await listed()).uploads.map((upload) => upload.id);
+    t.ok(left.includes(used!.id) && left.includes(needed.id), 'uploads that models name stay (a clone sends them again)');
+    t.ok((await readdir(uploads)).includes('notes.txt'), 'files that are not uploads are left alone');
+    t.same(await cleanUploads(server.context.jobs, 0, false, later), [], 'with 0 hours nothing is deleted for its age');
   });
 
   t.test('classify one from a server path', async (t) => {
