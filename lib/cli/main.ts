@@ -2,7 +2,7 @@
 // main.ts — the `cudnet` command: train, time and dataset create; errors printed with their code, never a stack for a user mistake.
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { runDatasetCreateCli, runDatasetExportCaffeCli } from '../data/index.js';
+import { runDatasetCreateCli, runDatasetExportCaffeCli, runDatasetImportCaffeCli } from '../data/index.js';
 import { CudnetError, closestName } from '../errors.js';
 import type { CliStreams } from './streams.js';
 
@@ -16,6 +16,7 @@ Commands:
   bench            per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
   dataset create   import images into an LMDB dataset (as DIGITS)
   dataset export-caffe  LMDB 0.9 copies of a dataset's databases for Caffe, DIGITS and py-lmdb
+  dataset import-caffe  a Caffe/DIGITS (LMDB 0.9) database copied into one cudnet reads
   serve            the training app in the browser (datasets, models, live training, classification)
 
 Run \`cudnet <command> --help\` for a command's options.`;
@@ -52,11 +53,12 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
     streams.stderr.write(`Unknown command "${command}"${suggestion ? `; did you mean "${suggestion}"?` : ''}\n\n${MAIN_USAGE}\n`);
     return 2;
   }
-  if (command === 'dataset' && rest[0] !== 'create' && rest[0] !== 'export-caffe' && rest[0] !== '--help' && rest[0] !== '-h') {
-    streams.stderr.write(`Unknown dataset command${rest[0] ? ` "${rest[0]}"` : ''}: use \`cudnet dataset create\` or \`cudnet dataset export-caffe\`\n`);
+  if (command === 'dataset' && rest[0] !== 'create' && rest[0] !== 'export-caffe' && rest[0] !== 'import-caffe' && rest[0] !== '--help' && rest[0] !== '-h') {
+    streams.stderr.write(`Unknown dataset command${rest[0] ? ` "${rest[0]}"` : ''}: use \`cudnet dataset create\`, \`export-caffe\` or \`import-caffe\`\n`);
     return 2;
   }
   if (command === 'dataset' && rest[0] === 'export-caffe') return runDatasetExportCaffeCli(rest.slice(1), streams);
+  if (command === 'dataset' && rest[0] === 'import-caffe') return runDatasetImportCaffeCli(rest.slice(1), streams);
   try {
     const run = await runnerFor(command as (typeof COMMANDS)[number]);
     return await run(command === 'dataset' ? rest.slice(rest[0] === 'create' ? 1 : 0) : rest, streams);

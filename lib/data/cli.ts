@@ -1,8 +1,9 @@
 // `cudnet dataset create`: argument parsing and a progress bar (images/s, ETA) around createDataset / createMnistDataset.
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CudnetError } from '../errors.js';
-import { exportCaffeLmdb } from './caffe-lmdb.js';
+import { copyFromLmdb09, exportCaffeLmdb } from './caffe-lmdb.js';
 import { createDataset, type CreateDatasetHooks, type DatasetReport } from './create.js';
 import { DatasetError } from './errors.js';
 import { createMnistDataset } from './mnist.js';
@@ -215,6 +216,35 @@ export async function runDatasetExportCaffeCli(argv: readonly string[], streams:
       streams.stdout.write(`In a Caffe prototxt: data_param { source: "${train.db}" backend: LMDB }\n`);
       streams.stdout.write(`                     transform_param { mean_file: "${result.meanFile}" }\n`);
     }
+    return 0;
+  } catch (error) {
+    if (!(error instanceof CudnetError)) throw error;
+    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
+    return 1;
+  }
+}
+
+export const DATASET_IMPORT_CAFFE_USAGE = `Usage: cudnet dataset import-caffe <lmdb-0.9-db> <dest-db>
+
+Copies an LMDB 0.9 database (data format 1, as Caffe, DIGITS and py-lmdb write) into a database cudnet
+reads (its Data layer's source, or LmdbBatchSource), record for record. Needs mdb_dump, from LMDB's
+command-line tools (apt-get install lmdb-utils).`;
+
+/** Runs `cudnet dataset import-caffe <source> <dest>` (`argv` after "import-caffe"); returns the exit code and never exits. */
+export async function runDatasetImportCaffeCli(argv: readonly string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    streams.stdout.write(`${DATASET_IMPORT_CAFFE_USAGE}\n`);
+    return 0;
+  }
+  if (argv.length !== 2 || argv.some((arg) => arg.startsWith('-'))) {
+    streams.stderr.write(`Expected <lmdb-0.9-db> <dest-db> but received ${argv.map((arg) => JSON.stringify(arg)).join(' ') || 'nothing'}\n${DATASET_IMPORT_CAFFE_USAGE}\n`);
+    return 2;
+  }
+  const [source, dest] = argv as [string, string];
+  try {
+    if (await stat(dest).catch(() => undefined)) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" already exists`);
+    const count = await copyFromLmdb09(source, dest);
+    streams.stdout.write(`${count} records -> ${dest}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof CudnetError)) throw error;

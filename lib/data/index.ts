@@ -6,7 +6,7 @@ export type { ImportProgress, ImportPhase, ProgressListener } from './progress.j
 export type { SkippedFile, SplitName } from './plan.js';
 export { readDatasetManifest, MANIFEST_FILE, MANIFEST_VERSION, type DatasetManifest, type SplitSummary } from './manifest.js';
 export { planResize, RESIZE_MODES, type ResizeMode, type ResizePlan } from './resize.js';
-export { runDatasetCreateCli, DATASET_CREATE_USAGE, runDatasetExportCaffeCli, DATASET_EXPORT_CAFFE_USAGE } from './cli.js';
+export { runDatasetCreateCli, DATASET_CREATE_USAGE, runDatasetExportCaffeCli, DATASET_EXPORT_CAFFE_USAGE, runDatasetImportCaffeCli, DATASET_IMPORT_CAFFE_USAGE } from './cli.js';
 export { exportCaffeLmdb, copyToLmdb09, copyFromLmdb09, type CaffeExport, type CaffeExportOptions } from './caffe-lmdb.js';
 export { createMnistDataset, loadMnistDigits, mnistSplit, type MnistDigits } from './mnist.js';
 export type { BatchSource } from './batch-source.js';

@@ -103,7 +103,7 @@ export const LMDB_BUILD_FORMAT = version.major > 0 || version.patch >= 90 ? 2 : 
 export function openRecords(folder: string): Database<Buffer, Buffer> {
   const format = lmdbDataFormat(folder);
   if (format !== undefined && format !== LMDB_BUILD_FORMAT) {
-    throw new DatasetError('DATABASE_INVALID', `${folder} is in LMDB data format ${format}, which this build of lmdb (LMDB ${version.major}.${version.minor}.${version.patch}, data format ${LMDB_BUILD_FORMAT}) cannot open${format === 1 ? " (an LMDB 0.9 database, as Caffe and DIGITS write: copyFromLmdb09 converts it)" : ""}; see lib/data/README.md on LMDB data formats`);
+    throw new DatasetError('DATABASE_INVALID', `${folder} is in LMDB data format ${format}, which this build of lmdb (LMDB ${version.major}.${version.minor}.${version.patch}, data format ${LMDB_BUILD_FORMAT}) cannot open${format === 1 ? " (an LMDB 0.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it into one this build reads)" : ""}; see lib/data/README.md on LMDB data formats`);
   }
   return openRaw(folder, true);
 }

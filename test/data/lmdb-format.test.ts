@@ -184,6 +184,21 @@ t.test('export-caffe: LMDB 0.9 copies that mdb_dump and py-lmdb read byte for by
   t.equal(await runCli(['dataset', 'export-caffe', folder, '--dest', path.join(folder, 'elsewhere')], streams), 0, out.join(''));
   t.match(out.join(''), /train: \d+ records -> .*elsewhere\/train_db\n[^]*data_param \{ source: ".*elsewhere\/train_db" backend: LMDB \}/);
   t.equal(lmdbDataFormat(path.join(folder, 'elsewhere', 'train_db')), 1);
+  // import-caffe: the LMDB 0.9 copy back into a database of ours, from the command line.
+  out.length = 0;
+  const imported = path.join(folder, 'imported_db');
+  t.equal(await runCli(['dataset', 'import-caffe', copy, imported], streams), 0, out.join(''));
+  t.match(out.join(''), new RegExp(`^${records.size} records -> .*imported_db\n$`));
+  t.equal(lmdbDataFormat(imported), LMDB_BUILD_FORMAT, 'written in the format this build reads');
+  out.length = 0;
+  t.equal(await runCli(['dataset', 'import-caffe', copy, imported], streams), 1, 'an existing destination is refused');
+  t.match(out.join(''), /DESTINATION_EXISTS/);
+  out.length = 0;
+  t.equal(await runCli(['dataset', 'import-caffe', db, path.join(folder, 'x_db')], streams), 1, 'a database of ours is not LMDB 0.9');
+  t.match(out.join(''), /is not an LMDB 0\.9 database/);
+  t.equal(await runCli(['dataset', 'import-caffe', copy], streams), 2, 'one argument is a usage error');
+  // Opening the LMDB 0.9 copy directly (with a format-2 build) is refused with a message that names the command.
+  if (LMDB_BUILD_FORMAT === 2) t.throws(() => openRecords(copy), /an LMDB 0\.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it/);
 });
 
 t.test('export-caffe: a missing mdb_load, a failing one, and a database of ours given as LMDB 0.9 are clear errors', async (t) => {
