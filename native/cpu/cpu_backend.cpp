@@ -1,5 +1,6 @@
 // cpu_backend.cpp — CpuBackend's memory: 64-byte aligned host blocks, plain copies.
 #include "cpu_backend.h"
+#include "host_memory.h"
 #include "isa.h"
 
 #include <cstdlib>
@@ -32,8 +33,7 @@ std::string CpuBackend::describe() const {
 
 void* CpuBackend::allocate(size_t bytes) {
   if (bytes == 0) return nullptr;
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* pointer = std::aligned_alloc(64, rounded);
+  void* pointer = allocateHost(bytes);
   if (!pointer)
     throw Error("OUT_OF_MEMORY", "could not allocate " + std::to_string(bytes) + " bytes of host memory");
   return pointer;

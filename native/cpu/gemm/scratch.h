@@ -4,8 +4,11 @@
 #include <cstdlib>
 #include <new>
 
+#include "../host_memory.h"
+
 namespace cudnet::cpu::gemm {
 
+// Large buffers on huge pages (host_memory.h).
 class ScratchBuffer {
  public:
   ScratchBuffer() = default;
@@ -18,8 +21,7 @@ class ScratchBuffer {
     if (floats > capacity_) {
       std::free(data_);
       data_ = nullptr;
-      size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      data_ = static_cast<float*>(allocateHost(floats * sizeof(float)));
       if (!data_) throw std::bad_alloc();
       capacity_ = floats;
     }
