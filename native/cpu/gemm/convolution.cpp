@@ -139,15 +139,15 @@ float sumOf(const float* x, int n) {
 using PackedWeights = std::vector<std::unique_ptr<gemm::PackedA>>;
 thread_local PackedWeights packedForward, packedTransposed;
 
-const PackedWeights& packWeights(const Geometry& g, const float* w, bool transposed) {
+const PackedWeights& packWeights(ThreadPool& pool, const Geometry& g, const float* w, bool transposed) {
   PackedWeights& packed = transposed ? packedTransposed : packedForward;
   while (static_cast<int>(packed.size()) < g.groups) packed.push_back(std::make_unique<gemm::PackedA>());
   for (int group = 0; group < g.groups; ++group) {
     const float* weights = w + g.weightOffset(group);
     if (transposed)
-      packed[group]->pack(true, g.columnRows, g.filters, weights, g.columnRows);
+      packed[group]->pack(true, g.columnRows, g.filters, weights, g.columnRows, &pool);
     else
-      packed[group]->pack(false, g.filters, g.columnRows, weights, g.columnRows);
+      packed[group]->pack(false, g.filters, g.columnRows, weights, g.columnRows, &pool);
   }
   return packed;
 }
@@ -199,7 +199,7 @@ void forward(ThreadPool& pool, const Conv2dParams& p, const float* x, const floa
   const Geometry g(p);
   if (g.spatial <= 0) return;
   if (direct::forwardApplies(p)) return direct::forward(pool, p, x, w, b, y);
-  const PackedWeights& weights = packWeights(g, w, false);
+  const PackedWeights& weights = packWeights(pool, g, w, false);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
     const int columns = count * g.spatial;
@@ -235,7 +235,7 @@ void backwardData(ThreadPool& pool, const Conv2dParams& p, const float* w, const
   const Geometry g(p);
   if (g.spatial <= 0) return std::fill(dx, dx + static_cast<size_t>(p.N) * p.C * p.H * p.W, 0.f);
   if (direct::backwardDataApplies(p)) return direct::backwardData(pool, p, w, dy, dx);
-  const PackedWeights& weightsTransposed = packWeights(g, w, true);
+  const PackedWeights& weightsTransposed = packWeights(pool, g, w, true);
   const size_t imageStride = static_cast<size_t>(p.C) * p.H * p.W, outputStride = static_cast<size_t>(p.K) * g.spatial;
   forEachRun(pool, p.N, imagesPerGemm(g, kBatchColumns), [&](int n0, int count, ThreadPool* inner, int, bool) {
     const int columns = count * g.spatial;

@@ -176,17 +176,29 @@ void gemmThreaded(ThreadPool& pool, const OperandA& a, const OperandB& b, int M,
 
 }  // namespace
 
-void PackedA::pack(bool transA, int M, int K, const float* A, ptrdiff_t lda) {
+void PackedA::pack(bool transA, int M, int K, const float* A, ptrdiff_t lda, ThreadPool* pool) {
   const KernelSet& kernels = bestKernelSet();
   M_ = M, K_ = K;
   paddedRows_ = (M + kernels.MR - 1) / kernels.MR * kernels.MR;
   data_ = storage_.get(std::max<size_t>(static_cast<size_t>(paddedRows_) * std::max(K, 0), 1));
   const ptrdiff_t rowStride = transA ? 1 : lda, columnStride = transA ? lda : 1;
-  const int step = depthStep(K);
-  for (int p0 = 0; p0 < K; p0 += step) {
-    int kc = std::min(step, K - p0);
-    packA(A + p0 * columnStride, rowStride, columnStride, M, kc, kernels.MR, const_cast<float*>(block(p0, kc, 0)));
-  }
+  const int step = depthStep(K), MR = kernels.MR;
+  // Row panels [begin, end) of every depth block; each panel is written by one thread.
+  auto packPanels = [&](size_t begin, size_t end, int) {
+    const int r0 = static_cast<int>(begin) * MR, rows = std::min(M, static_cast<int>(end) * MR) - r0;
+    for (int p0 = 0; p0 < K; p0 += step) {
+      int kc = std::min(step, K - p0);
+      packA(A + r0 * rowStride + p0 * columnStride, rowStride, columnStride, rows, kc, MR,
+            const_cast<float*>(block(p0, kc, r0)));
+    }
+  };
+  const size_t panels = static_cast<size_t>(paddedRows_ / MR);
+  // Split only where each thread copies at least ~256 KiB: below that, waking the workers costs more.
+  const size_t minPanels = std::max<size_t>(1, (size_t(64) << 10) / (size_t(MR) * std::max(K, 1)));
+  if (pool && pool->size() > 1 && panels >= 2 * minPanels)
+    pool->parallelRanges(panels, packPanels, minPanels);
+  else
+    packPanels(0, panels, 0);
 }
 
 static OperandA matrixA(bool transA, const float* A, ptrdiff_t lda) {

@@ -24,7 +24,8 @@ class PackedA {
  public:
   PackedA() = default;
   PackedA(bool transA, int M, int K, const float* A, ptrdiff_t lda) { pack(transA, M, K, A, lda); }
-  void pack(bool transA, int M, int K, const float* A, ptrdiff_t lda);
+  // Packs op(A) [M,K]; with a pool, its row panels are split over the threads.
+  void pack(bool transA, int M, int K, const float* A, ptrdiff_t lda, ThreadPool* pool = nullptr);
   int rows() const { return M_; }
   int depth() const { return K_; }
   // The panels of rows [i0, ...) (i0 a multiple of MR) in the depth block starting at p0 (kc deep).
