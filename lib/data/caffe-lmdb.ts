@@ -34,17 +34,22 @@ async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
 }
 
-/** Runs a tool to completion; rejects with its standard error when it fails. */
+/**
+ * Runs a tool to completion; rejects with its standard error when it fails. The rejection is marked
+ * handled at once: the tool may fail while its output is still being read, and it is awaited after.
+ */
 function finished(child: ReturnType<typeof spawn>, what: string): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
+  const done = new Promise<void>((resolve, reject) => {
     child.on('error', (error) => reject(new DatasetError('TOOL_MISSING', `${what}: ${error.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
       else reject(new DatasetError('DATABASE_INVALID', `${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim() || 'no message'}`));
     });
   });
+  done.catch(() => {});
+  return done;
 }
 
 /**
@@ -76,16 +81,34 @@ export async function copyToLmdb09(source: string, target: string, mdbLoad = 'md
   return count;
 }
 
-/** Copies an LMDB 0.9 (data format 1) database, such as Caffe or DIGITS write, into a database of ours with mdb_dump. */
+/**
+ * Copies an LMDB 0.9 (data format 1) database, such as Caffe or DIGITS write, into a new database of
+ * ours at `target` with mdb_dump. The copy is written beside `target` and renamed into place when
+ * complete, so a failure leaves no database there.
+ */
 export async function copyFromLmdb09(source: string, target: string, mdbDump = 'mdb_dump'): Promise<number> {
   const format = lmdbDataFormat(source);
   if (format !== 1) throw new DatasetError('DATABASE_INVALID', `${source} is not an LMDB 0.9 database (no data.mdb in data format 1${format !== undefined ? `; it is format ${format}` : ''})`);
   lmdbTool(mdbDump, 'Reading an LMDB 0.9 database');
+  if (await stat(target).catch(() => undefined)) throw new DatasetError('DESTINATION_EXISTS', `Destination "${target}" already exists`);
+  const partial = `${target}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  try {
+    const count = await dumpInto(source, partial, mdbDump);
+    await rename(partial, target);
+    return count;
+  } catch (error) {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function dumpInto(source: string, target: string, mdbDump: string): Promise<number> {
   const child = spawn(mdbDump, [source], { stdio: ['ignore', 'pipe', 'pipe'] });
   const done = finished(child, `mdb_dump of ${source}`);
   const writer = new RecordWriter(target);
   let key: Buffer | undefined;
-  let inData = false;
+  let [inData, ended] = [false, false];
   try {
     for await (const line of createInterface({ input: child.stdout as Readable, crlfDelay: Infinity })) {
       if (!inData) {
@@ -93,7 +116,10 @@ export async function copyFromLmdb09(source: string, target: string, mdbDump = '
         else if (line.startsWith('format=') && line !== 'format=bytevalue') throw new DatasetError('DATABASE_INVALID', `mdb_dump wrote ${line}; expected format=bytevalue`);
         continue;
       }
-      if (line === 'DATA=END') break;
+      if (line === 'DATA=END') {
+        ended = true;
+        break;
+      }
       const bytes = Buffer.from(line.slice(1), 'hex');
       if (key === undefined) key = bytes;
       else {
@@ -105,6 +131,7 @@ export async function copyFromLmdb09(source: string, target: string, mdbDump = '
     await writer.close();
   }
   await done;
+  if (!ended || key !== undefined) throw new DatasetError('DATABASE_INVALID', `mdb_dump of ${source} ended before its last record (no DATA=END line)`);
   return writer.count;
 }
 

@@ -1,5 +1,4 @@
 // `cudnet dataset create`: argument parsing and a progress bar (images/s, ETA) around createDataset / createMnistDataset.
-import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { CudnetError } from '../errors.js';
@@ -242,7 +241,6 @@ export async function runDatasetImportCaffeCli(argv: readonly string[], streams:
   }
   const [source, dest] = argv as [string, string];
   try {
-    if (await stat(dest).catch(() => undefined)) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" already exists`);
     const count = await copyFromLmdb09(source, dest);
     streams.stdout.write(`${count} records -> ${dest}\n`);
     return 0;

@@ -212,5 +212,22 @@ t.test('export-caffe: a missing mdb_load, a failing one, and a database of ours 
   await t.rejects(exportCaffeLmdb(folder, { mdbLoad: broken }), { code: 'DATABASE_INVALID', message: /mdb_load into .*train_db failed \(exit 1\): mdb_load: MDB_MAP_FULL/ });
   t.same(readdirSync(folder).filter((name) => name.startsWith('caffe')), [], 'no destination and no partial folder');
   await t.rejects(copyFromLmdb09(db, path.join(folder, 'x_db')), { code: 'DATABASE_INVALID', message: /is not an LMDB 0\.9 database .*format 2/ });
+  // A dump that fails midway leaves no database behind.
+  const fakeSource = path.join(folder, 'format1_db');
+  mkdirSync(fakeSource);
+  const page = Buffer.alloc(8192);
+  page.writeUInt16LE(0x08, 10); // P_META in a 16-byte page header
+  page.writeUInt32LE(0xbeefc0de, 16);
+  page.writeUInt32LE(1, 20);
+  writeFileSync(path.join(fakeSource, 'data.mdb'), page);
+  const failingDump = path.join(folder, 'failing-mdb_dump');
+  writeFileSync(failingDump, '#!/bin/sh\nif [ "$1" = -V ]; then echo "LMDB 0.9.24"; exit 0; fi\nprintf "VERSION=3\\nformat=bytevalue\\ntype=btree\\nHEADER=END\\n 3030\\n 6162\\n 3031\\n"\necho "mdb_dump: MDB_CORRUPTED: Located page was wrong type" >&2\nexit 1\n', { mode: 0o755 });
+  const target = path.join(folder, 'half_db');
+  await t.rejects(copyFromLmdb09(fakeSource, target, failingDump), { code: 'DATABASE_INVALID', message: /mdb_dump of .*format1_db failed \(exit 1\): mdb_dump: MDB_CORRUPTED/ });
+  t.same(readdirSync(folder).filter((name) => name.startsWith('half_db')), [], 'no database and no partial folder');
+  const cutDump = path.join(folder, 'cut-mdb_dump');
+  writeFileSync(cutDump, '#!/bin/sh\nif [ "$1" = -V ]; then echo "LMDB 0.9.24"; exit 0; fi\nprintf "VERSION=3\\nformat=bytevalue\\ntype=btree\\nHEADER=END\\n 3030\\n 6162\\n"\n', { mode: 0o755 });
+  await t.rejects(copyFromLmdb09(fakeSource, target, cutDump), { code: 'DATABASE_INVALID', message: /ended before its last record/ }, 'a dump that stops without DATA=END, though the tool succeeds');
+  t.same(readdirSync(folder).filter((name) => name.startsWith('half_db')), [], 'no database and no partial folder either');
   await t.rejects(exportCaffeLmdb(path.join(folder, 'missing')), { code: 'DATABASE_INVALID', message: /is not a complete dataset/ });
 });
