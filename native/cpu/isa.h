@@ -11,7 +11,9 @@ inline bool useAvx512() {
   static const bool avx512 = [] {
     const char* isa = std::getenv("CUDNET_CPU_ISA");
     if (isa && std::strcmp(isa, "avx2") == 0) return false;
-    return __builtin_cpu_supports("avx512f") != 0;
+    // The *_avx512.cpp files are compiled for F, BW, DQ and VL (CMakeLists.txt): all four must be there.
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   }();
   return avx512;
 }
