@@ -1,6 +1,5 @@
 // LMDB 0.9 (data format 1) copies of a dataset's databases for Caffe, DIGITS and py-lmdb, and the way back, through LMDB's own mdb_load / mdb_dump.
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,9 +28,18 @@ function lmdbTool(program: string, purpose: string): string {
   return probe.stdout.trim();
 }
 
-/** Writes `text` and waits while the pipe is full, so a large database never piles up in memory. */
-async function write(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(text)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+/** Writes `text` and waits while the pipe is full, so a large database never piles up in memory; false once the pipe is gone. */
+async function write(stream: Writable, text: string): Promise<boolean> {
+  if (stream.write(text)) return true;
+  // Resolves false when the pipe closed or failed (the tool exited): what went wrong is the tool's to say.
+  return new Promise((resolve) => {
+    const finish = (open: boolean) => () => {
+      stream.off('drain', drained).off('close', closed).off('error', closed);
+      resolve(open);
+    };
+    const drained = finish(true), closed = finish(false);
+    stream.on('drain', drained).on('close', closed).on('error', closed);
+  });
 }
 
 /**
@@ -65,19 +73,22 @@ export async function copyToLmdb09(source: string, target: string, mdbLoad = 'md
   const child = spawn(mdbLoad, [target], { stdio: ['pipe', 'ignore', 'pipe'] });
   const done = finished(child, `mdb_load into ${target}`);
   let count = 0;
+  let open = true;
   try {
     const input = child.stdin!;
     input.on('error', () => {}); // a tool that exits early is reported by `done`
-    await write(input, `VERSION=3\nformat=bytevalue\ntype=btree\nmapsize=${mapSize}\nHEADER=END\n`);
+    open = await write(input, `VERSION=3\nformat=bytevalue\ntype=btree\nmapsize=${mapSize}\nHEADER=END\n`);
     for (const { key, value } of database.getRange()) {
-      await write(input, ` ${Buffer.from(key).toString('hex')}\n ${Buffer.from(value).toString('hex')}\n`);
+      if (!open) break;
+      open = await write(input, ` ${Buffer.from(key).toString('hex')}\n ${Buffer.from(value).toString('hex')}\n`);
       count++;
     }
-    input.end('DATA=END\n');
+    if (open) input.end('DATA=END\n');
   } finally {
     await database.close();
   }
   await done;
+  if (!open) throw new DatasetError('DATABASE_INVALID', `mdb_load into ${target} stopped reading before the last record`);
   return count;
 }
 

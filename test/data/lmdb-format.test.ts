@@ -3,11 +3,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { copyFromLmdb09, exportCaffeLmdb } from '../../lib/data/caffe-lmdb.js';
+import { copyFromLmdb09, copyToLmdb09, exportCaffeLmdb } from '../../lib/data/caffe-lmdb.js';
 import { createDataset } from '../../lib/data/create.js';
 import { runCli } from '../../lib/cli/main.js';
 import { DatasetError } from '../../lib/data/errors.js';
-import { LMDB_BUILD_FORMAT, lmdbDataFormat, openRecords } from '../../lib/data/store.js';
+import { LMDB_BUILD_FORMAT, lmdbDataFormat, openRecords, RecordWriter } from '../../lib/data/store.js';
 import { makeClassFolder, tempFolder } from './helpers.js';
 
 /** Dumps every record as "key-hex value-hex" lines through py-lmdb, the reader Caffe's and DIGITS' Python tools use. */
@@ -230,4 +230,26 @@ t.test('export-caffe: a missing mdb_load, a failing one, and a database of ours 
   await t.rejects(copyFromLmdb09(fakeSource, target, cutDump), { code: 'DATABASE_INVALID', message: /ended before its last record/ }, 'a dump that stops without DATA=END, though the tool succeeds');
   t.same(readdirSync(folder).filter((name) => name.startsWith('half_db')), [], 'no database and no partial folder either');
   await t.rejects(exportCaffeLmdb(path.join(folder, 'missing')), { code: 'DATABASE_INVALID', message: /is not a complete dataset/ });
+});
+
+t.test('copyToLmdb09: a loader that stops reading a large database midway is an error, with its message when it gives one', async (t) => {
+  const root = tempFolder(t);
+  const source = path.join(root, 'big_db');
+  const writer = new RecordWriter(source);
+  for (let i = 0; i < 24; i++) await writer.put(Buffer.from(`${String(i).padStart(8, '0')}_0`), Buffer.alloc(100_000, i));
+  await writer.close();
+  // 4.8 MB of hex: far more than a pipe holds, so the writes wait for the loader to read.
+  const loader = (status: number, message: string) => {
+    const file = path.join(root, `loader-${status}`);
+    writeFileSync(file, `#!/bin/sh\nif [ "$1" = -V ]; then echo "LMDB 0.9.24"; exit 0; fi\nhead -c 300000 >/dev/null\n${message ? `echo "${message}" >&2\n` : ''}exit ${status}\n`, { mode: 0o755 });
+    return file;
+  };
+  await t.rejects(copyToLmdb09(source, path.join(root, 'a_db'), loader(1, 'mdb_load: MDB_MAP_FULL: Environment mapsize limit reached')),
+    { code: 'DATABASE_INVALID', message: /mdb_load into .*a_db failed \(exit 1\): mdb_load: MDB_MAP_FULL/ });
+  await t.rejects(copyToLmdb09(source, path.join(root, 'b_db'), loader(0, '')),
+    { code: 'DATABASE_INVALID', message: /mdb_load into .*b_db stopped reading before the last record/ });
+  if (hasCommand('mdb_load')) {
+    t.equal(await copyToLmdb09(source, path.join(root, 'c_db')), 24, 'the real mdb_load takes all of it');
+    t.match(execFileSync('mdb_stat', [path.join(root, 'c_db')], { encoding: 'utf8' }), /Entries: 24\b/);
+  }
 });
