@@ -11,13 +11,13 @@ const COMMANDS = ['train', 'time', 'bench', 'dataset', 'serve'] as const;
 export const MAIN_USAGE = `Usage: cudnet <command> [options]
 
 Commands:
-  train            train a network (LeNet on MNIST with no options)
-  time             time a network's layers, forward and backward (as caffe time)
-  bench            per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
-  dataset create   import images into an LMDB dataset (as DIGITS)
+  train                 train a network (LeNet on MNIST with no options)
+  time                  time a network's layers, forward and backward (as caffe time)
+  bench                 per-layer timings with FLOPs, bytes and fraction of peak; compare two reports
+  dataset create        import images into an LMDB dataset (as DIGITS)
   dataset export-caffe  LMDB 0.9 copies of a dataset's databases for Caffe, DIGITS and py-lmdb
   dataset import-caffe  a Caffe/DIGITS (LMDB 0.9) database copied into one cudnet reads
-  serve            the training app in the browser (datasets, models, live training, classification)
+  serve                 the training app in the browser (datasets, models, live training, classification)
 
 Run \`cudnet <command> --help\` for a command's options.`;
 
