@@ -54,36 +54,18 @@ inline float sum8(__m256 v) {
   return _mm_cvtss_f32(half);
 }
 
-// Filter gradient: KB filters x TB taps of one-vector accumulators, both halves of each 16-float unit
-// summed into the same accumulator (the lanes are summed at the end anyway).
-template <int KB, int TB>
-void filterTile(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
-                 int colStep, int images, int vectors, float* out, size_t outStride) {
-  __m256 acc[KB][TB];
-#pragma GCC unroll 8
-  for (int k = 0; k < KB; ++k)
-#pragma GCC unroll 5
-    for (int t = 0; t < TB; ++t) acc[k][t] = _mm256_setzero_ps();
-  for (int m = 0; m < images; ++m) {
-    const float* d = dy + m * dyImageStride;
-    const float* x = input + m * inputImageStride;
-    for (int j = 0; j < 16 * vectors; j += 8) {
-      __m256 in[TB];
-#pragma GCC unroll 5
-      for (int t = 0; t < TB; ++t) in[t] = _mm256_loadu_ps(x + t * colStep + j);
-#pragma GCC unroll 8
-      for (int k = 0; k < KB; ++k) {
-        const __m256 gradient = _mm256_load_ps(d + k * dyRowStride + j);
-#pragma GCC unroll 5
-        for (int t = 0; t < TB; ++t) acc[k][t] = _mm256_fmadd_ps(gradient, in[t], acc[k][t]);
-      }
-    }
-  }
-#pragma GCC unroll 8
-  for (int k = 0; k < KB; ++k)
-#pragma GCC unroll 5
-    for (int t = 0; t < TB; ++t) out[k * outStride + t] += sum8(acc[k][t]);
-}
+// The vector type of direct_filter_tile.h.
+struct Vec8 {
+  using Reg = __m256;
+  static constexpr int kLanes = 8;
+  static Reg zero() { return _mm256_setzero_ps(); }
+  static Reg load(const float* p) { return _mm256_loadu_ps(p); }
+  static Reg loadAligned(const float* p) { return _mm256_load_ps(p); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static float sum(Reg v) { return sum8(v); }
+};
+
+#include "direct_filter_tile.h"
 
 // The tiles for direct_tables.h.
 struct Avx2 {
@@ -95,7 +77,8 @@ struct Avx2 {
   template <int KB, int TB>
   static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
                           size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
-    filterTile<KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out, outStride);
+    filterTile<Vec8, KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out,
+                                 outStride);
   }
   static constexpr int kMaxForwardFilters = 6;
   // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).

@@ -57,36 +57,18 @@ void forwardRun(const TileShape& s, const float* input, const float* weights, in
 }
 
 
-// Filter gradient: KB filters x TB taps of accumulators, each a vector of partial sums over j, summed
-// across lanes once at the end. Per vector of j: KB loads of dy, TB loads of the shifted plane.
-template <int KB, int TB>
-void filterTile(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input, size_t inputImageStride,
-                 int colStep, int images, int vectors, float* out, size_t outStride) {
-  __m512 acc[KB][TB];
-#pragma GCC unroll 8
-  for (int k = 0; k < KB; ++k)
-#pragma GCC unroll 5
-    for (int t = 0; t < TB; ++t) acc[k][t] = _mm512_setzero_ps();
-  for (int m = 0; m < images; ++m) {
-    const float* d = dy + m * dyImageStride;
-    const float* x = input + m * inputImageStride;
-    for (int j = 0; j < 16 * vectors; j += 16) {
-      __m512 in[TB];
-#pragma GCC unroll 5
-      for (int t = 0; t < TB; ++t) in[t] = _mm512_loadu_ps(x + t * colStep + j);
-#pragma GCC unroll 8
-      for (int k = 0; k < KB; ++k) {
-        const __m512 gradient = _mm512_load_ps(d + k * dyRowStride + j);
-#pragma GCC unroll 5
-        for (int t = 0; t < TB; ++t) acc[k][t] = _mm512_fmadd_ps(gradient, in[t], acc[k][t]);
-      }
-    }
-  }
-#pragma GCC unroll 8
-  for (int k = 0; k < KB; ++k)
-#pragma GCC unroll 5
-    for (int t = 0; t < TB; ++t) out[k * outStride + t] += _mm512_reduce_add_ps(acc[k][t]);
-}
+// The vector type of direct_filter_tile.h.
+struct Vec16 {
+  using Reg = __m512;
+  static constexpr int kLanes = 16;
+  static Reg zero() { return _mm512_setzero_ps(); }
+  static Reg load(const float* p) { return _mm512_loadu_ps(p); }
+  static Reg loadAligned(const float* p) { return _mm512_load_ps(p); }
+  static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static float sum(Reg v) { return _mm512_reduce_add_ps(v); }
+};
+
+#include "direct_filter_tile.h"
 
 // The tiles for direct_tables.h.
 struct Avx512 {
@@ -98,7 +80,8 @@ struct Avx512 {
   template <int KB, int TB>
   static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
                           size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
-    filterTile<KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out, outStride);
+    filterTile<Vec16, KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out,
+                                 outStride);
   }
   static constexpr int kMaxForwardFilters = 8;
   // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).
