@@ -1,5 +1,7 @@
 // index.ts — what every op and layer test shares: seeded random data, poisoning, error measures,
 // the devices to run on, and Caffe's finite-difference gradient check.
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Test } from 'tap';
 import { Tensor, devices, cudaUnavailableReason } from '../../lib/index.js';
 
@@ -137,5 +139,23 @@ export async function assertThrowsCode(t: Test, fn: () => unknown, code: string,
     t.equal(e.code, code, `error code ${code}`);
     if (typeof message === 'string') t.equal(e.message, message);
     else t.match(e.message ?? '', message);
+  }
+}
+
+/**
+ * Collects garbage now and lets the finalizers that free forgotten tensors run, so that a device's
+ * memory count changes only by what a test does (a tensor an earlier test dropped without dispose()
+ * could otherwise be freed in the middle of the measurement).
+ */
+export async function settleGarbage(): Promise<void> {
+  // The tests run with --expose-gc (package.json); a file run by plain node exposes it here.
+  let gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    v8.setFlagsFromString('--expose-gc');
+    gc = vm.runInNewContext('gc') as () => void;
+  }
+  for (let round = 0; round < 2; round++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
