@@ -54,8 +54,8 @@ inline float sum8(__m256 v) {
   return _mm_cvtss_f32(half);
 }
 
-// The vector type of direct_filter_tile.h.
-struct Vec8 {
+// The tiles for direct_tables.h: the forward runs above, and the vector type of its filter-gradient tile.
+struct Avx2 {
   using Reg = __m256;
   static constexpr int kLanes = 8;
   static Reg zero() { return _mm256_setzero_ps(); }
@@ -63,22 +63,10 @@ struct Vec8 {
   static Reg loadAligned(const float* p) { return _mm256_load_ps(p); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static float sum(Reg v) { return sum8(v); }
-};
-
-#include "direct_filter_tile.h"
-
-// The tiles for direct_tables.h.
-struct Avx2 {
   template <int KB>
   static void forwardTile(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
                           size_t outStride) {
     forwardRun<KB>(s, input, weights, vectors, out, outStride);
-  }
-  template <int KB, int TB>
-  static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
-                          size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
-    filterTile<Vec8, KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out,
-                                 outStride);
   }
   static constexpr int kMaxForwardFilters = 6;
   // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).

@@ -57,8 +57,8 @@ void forwardRun(const TileShape& s, const float* input, const float* weights, in
 }
 
 
-// The vector type of direct_filter_tile.h.
-struct Vec16 {
+// The tiles for direct_tables.h: the forward runs above, and the vector type of its filter-gradient tile.
+struct Avx512 {
   using Reg = __m512;
   static constexpr int kLanes = 16;
   static Reg zero() { return _mm512_setzero_ps(); }
@@ -66,22 +66,10 @@ struct Vec16 {
   static Reg loadAligned(const float* p) { return _mm512_load_ps(p); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static float sum(Reg v) { return _mm512_reduce_add_ps(v); }
-};
-
-#include "direct_filter_tile.h"
-
-// The tiles for direct_tables.h.
-struct Avx512 {
   template <int KB>
   static void forwardTile(const TileShape& s, const float* input, const float* weights, int vectors, float* out,
                           size_t outStride) {
     forwardRun<KB>(s, input, weights, vectors, out, outStride);
-  }
-  template <int KB, int TB>
-  static void filterBlock(const float* dy, size_t dyImageStride, size_t dyRowStride, const float* input,
-                          size_t inputImageStride, int colStep, int images, int vectors, float* out, size_t outStride) {
-    filterTile<Vec16, KB, TB>(dy, dyImageStride, dyRowStride, input, inputImageStride, colStep, images, vectors, out,
-                                 outStride);
   }
   static constexpr int kMaxForwardFilters = 8;
   // The most filters per block for a run of `taps` taps (the accumulators, inputs and a gradient fit the registers).

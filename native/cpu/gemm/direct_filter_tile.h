@@ -1,6 +1,6 @@
 // direct_filter_tile.h — the filter-gradient tile of the direct convolution (FilterTile in direct_kernels.h),
-// written once over a vector type Vec and included by direct_avx512.cpp and direct_avx2.cpp inside their anonymous
-// namespaces, each compiled for its ISA.
+// written once over a vector type Vec; included by direct_tables.h inside its anonymous namespace, so each of
+// direct_avx512.cpp and direct_avx2.cpp compiles it for its ISA.
 //
 // Vec provides: Reg, kLanes, zero(), load(p) (unaligned), loadAligned(p), fmadd(a, b, c), sum(v).
 #pragma once

@@ -4,7 +4,8 @@
 // and direct_avx2.cpp only, each with its own Isa (so each instantiation carries its own flags):
 //   template <int KB> static void forwardTile(const TileShape&, const float* input, const float* weights,
 //                                             int vectors, float* out, size_t outStride);
-//   template <int KB, int TB> static void filterBlock(<FilterTile's arguments but filters and taps>);
+//   the vector type of direct_filter_tile.h (Reg, kLanes, zero, load, loadAligned, fmadd, sum), whose
+//   filterTile<Isa, KB, TB> is the filter-gradient tile;
 //   static constexpr int kMaxForwardFilters;      // at most 8
 //   static constexpr int maxFilters(int taps);    // for 1..kMaxTaps taps, at most 8
 #pragma once
@@ -15,6 +16,8 @@
 
 namespace cudnet::cpu::direct {
 namespace {
+
+#include "direct_filter_tile.h"
 
 constexpr int kMaxTaps = 5;
 
@@ -36,7 +39,7 @@ struct Tables {
   // filter[TB-1][KB-1]; entries past maxFilters(TB) are never used (they repeat the largest).
   template <int TB, size_t... I>
   static constexpr std::array<Filter, 8> filterRow(std::index_sequence<I...>) {
-    constexpr std::array<Filter, sizeof...(I)> row{{&Isa::template filterBlock<static_cast<int>(I) + 1, TB>...}};
+    constexpr std::array<Filter, sizeof...(I)> row{{&filterTile<Isa, static_cast<int>(I) + 1, TB>...}};
     std::array<Filter, 8> padded{};
     for (size_t i = 0; i < 8; ++i) padded[i] = row[i < row.size() ? i : row.size() - 1];
     return padded;
