@@ -100,6 +100,16 @@ export function optionsFromArguments(parsed: Parsed): CreateDatasetOptions {
   return options;
 }
 
+/**
+ * A command's failure as its exit code: a CudnetError is printed with its code (2 for a bad option,
+ * else 1); anything else is a bug and is rethrown.
+ */
+function reportError(error: unknown, streams: CliStreams): number {
+  if (!(error instanceof CudnetError)) throw error;
+  streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
+  return error.code === 'INVALID_OPTION' || error.code === 'UNKNOWN_OPTION' ? 2 : 1;
+}
+
 /** A cli-progress bar per phase, showing images/s and the time left. */
 function progressHooks(streams: CliStreams): { hooks: CreateDatasetHooks; stop: () => void } {
   const bar = new cliProgress.SingleBar({
@@ -162,9 +172,7 @@ export async function runDatasetCreateCli(argv: readonly string[], streams: CliS
     return 0;
   } catch (error) {
     progress.stop();
-    if (!(error instanceof CudnetError)) throw error;
-    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
-    return error.code === 'INVALID_OPTION' || error.code === 'UNKNOWN_OPTION' ? 2 : 1;
+    return reportError(error, streams);
   }
 }
 
@@ -217,9 +225,7 @@ export async function runDatasetExportCaffeCli(argv: readonly string[], streams:
     }
     return 0;
   } catch (error) {
-    if (!(error instanceof CudnetError)) throw error;
-    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
-    return 1;
+    return reportError(error, streams);
   }
 }
 
@@ -245,8 +251,6 @@ export async function runDatasetImportCaffeCli(argv: readonly string[], streams:
     streams.stdout.write(`${count} records -> ${dest}\n`);
     return 0;
   } catch (error) {
-    if (!(error instanceof CudnetError)) throw error;
-    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
-    return 1;
+    return reportError(error, streams);
   }
 }

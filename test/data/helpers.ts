@@ -50,3 +50,14 @@ export async function pixelsOf(input: string | Buffer, channels: 1 | 3 = 3): Pro
   pipeline = sharp(grey);
   return { pixels: grey, width: info.width, height: info.height };
 }
+
+/** Reproducible pseudo-random bytes (a linear congruential generator's high bytes). */
+export function pseudoRandomBytes(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}

@@ -1,16 +1,7 @@
 // The training split's mean image: exact sums against a float64 reference, round half to even, and wrong sizes refused.
 import t from 'tap';
 import { MeanAccumulator, roundHalfEven } from '../../lib/data/mean.js';
-
-function randomImage(length: number, seed: number): Uint8Array {
-  const pixels = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    pixels[i] = state >>> 24;
-  }
-  return pixels;
-}
+import { pseudoRandomBytes } from './helpers.js';
 
 function referenceMean(images: Uint8Array[]): Uint8Array {
   const mean = new Uint8Array(images[0]!.length);
@@ -27,7 +18,7 @@ t.test('mean of odd-sized images equals a direct float64 computation', async (t)
   const accumulator = new MeanAccumulator(width, height, channels);
   const images: Uint8Array[] = [];
   for (let n = 0; n < 13; n++) {
-    images.push(randomImage(width * height * channels, n + 1));
+    images.push(pseudoRandomBytes(width * height * channels, n + 1));
     accumulator.add({ pixels: images[n]!, width, height, channels });
   }
   const first = accumulator.meanImage();
@@ -36,7 +27,7 @@ t.test('mean of odd-sized images equals a direct float64 computation', async (t)
   t.same(accumulator.meanImage().pixels, first.pixels, 'asking twice gives the same mean');
   // More images after a mean was taken keep counting from the same totals.
   for (let n = 13; n < 20; n++) {
-    images.push(randomImage(width * height * channels, n + 1));
+    images.push(pseudoRandomBytes(width * height * channels, n + 1));
     accumulator.add({ pixels: images[n]!, width, height, channels });
   }
   t.equal(accumulator.count, 20);

@@ -7,7 +7,7 @@ import { readDatumView } from '../../lib/caffe/datum.js';
 import { createDataset } from '../../lib/data/create.js';
 import { encodePng } from '../../lib/data/png.js';
 import { openRecords } from '../../lib/data/store.js';
-import { makeClassFolder, tempFolder } from './helpers.js';
+import { makeClassFolder, pseudoRandomBytes, tempFolder } from './helpers.js';
 
 const crcTable = Uint32Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -64,19 +64,9 @@ async function decoded(png: Buffer, channels: 1 | 3): Promise<{ pixels: Buffer; 
   return { pixels: data, width: info.width, height: info.height, channels: info.channels };
 }
 
-function pseudoRandom(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let state = seed;
-  for (let i = 0; i < length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    bytes[i] = state >>> 24;
-  }
-  return bytes;
-}
-
 /** A photo-like picture: smooth gradients and waves in each channel plus a little per-pixel noise. */
 function photoLike(width: number, height: number, channels: number, seed: number): Uint8Array {
-  const noise = pseudoRandom(width * height * channels, seed);
+  const noise = pseudoRandomBytes(width * height * channels, seed);
   const pixels = new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -108,7 +98,7 @@ async function checkPng(t: Test, name: string, pixels: Uint8Array, width: number
 t.test('pixels come back exactly, grey and RGB, widths that are and are not a whole number of words', async (t) => {
   for (const [width, height, channels] of [[1, 1, 1], [1, 1, 3], [5, 3, 3], [7, 2, 1], [33, 9, 1], [255, 17, 3], [3, 40, 3], [256, 256, 3]] as const) {
     for (const [name, pixels] of [
-      ['noise', pseudoRandom(width * height * channels, width * 131 + height)],
+      ['noise', pseudoRandomBytes(width * height * channels, width * 131 + height)],
       ['flat', new Uint8Array(width * height * channels).fill(200)],
       ['gradient', Uint8Array.from({ length: width * height * channels }, (_, i) => (i * 7) & 255)],
     ] as const) {
@@ -121,7 +111,7 @@ t.test('pixels come back exactly, grey and RGB, widths that are and are not a wh
 });
 
 t.test('chunks: IHDR (8-bit grey or RGB, not interlaced), one IDAT of Average-filtered rows, IEND, every CRC right', async (t) => {
-  const pixels = pseudoRandom(9 * 4 * 3, 7);
+  const pixels = pseudoRandomBytes(9 * 4 * 3, 7);
   const chunks = chunksOf(t, await encodePng(pixels, 9, 4, 3));
   t.same(chunks.map((chunk) => chunk.type), ['IHDR', 'IDAT', 'IEND']);
   const header = chunks[0]!.data;
@@ -135,7 +125,7 @@ t.test('chunks: IHDR (8-bit grey or RGB, not interlaced), one IDAT of Average-fi
 t.test('Average filter: each byte minus the floor of the mean of its left neighbour (one pixel back) and the byte above', async (t) => {
   // Odd widths, both channel counts, and bytes that make every case of the mean (odd and even sums, wrap-around).
   for (const [width, height, channels] of [[6, 5, 3], [37, 4, 1], [70, 3, 3], [1, 9, 3], [9, 1, 1]] as const) {
-    for (const pixels of [pseudoRandom(width * height * channels, 99 + width), new Uint8Array(width * height * channels).fill(9)]) {
+    for (const pixels of [pseudoRandomBytes(width * height * channels, 99 + width), new Uint8Array(width * height * channels).fill(9)]) {
       const [idat] = chunksOf(t, await encodePng(pixels, width, height, channels)).filter((chunk) => chunk.type === 'IDAT');
       t.ok(inflateSync(idat!.data).equals(averageReference(pixels, width, height, channels)), `${width}x${height}x${channels}: filtered rows`);
     }
@@ -144,16 +134,16 @@ t.test('Average filter: each byte minus the floor of the mean of its left neighb
 
 t.test('lossless and valid on every kind of image and size: noise, photo-like, flat, thin, odd and large', async (t) => {
   const cases: [string, Uint8Array, number, number, 1 | 3][] = [
-    ['noise RGB', pseudoRandom(256 * 256 * 3, 1), 256, 256, 3],
-    ['noise grey', pseudoRandom(256 * 256, 2), 256, 256, 1],
+    ['noise RGB', pseudoRandomBytes(256 * 256 * 3, 1), 256, 256, 3],
+    ['noise grey', pseudoRandomBytes(256 * 256, 2), 256, 256, 1],
     ['photo-like RGB', photoLike(256, 256, 3, 3), 256, 256, 3],
     ['flat RGB', new Uint8Array(256 * 256 * 3).fill(200), 256, 256, 3],
     ['1x1 RGB', Uint8Array.of(12, 200, 7), 1, 1, 3],
     ['1x1 grey', Uint8Array.of(255), 1, 1, 1],
     ['1x300 RGB', photoLike(1, 300, 3, 4), 1, 300, 3],
     ['300x1 RGB', photoLike(300, 1, 3, 5), 300, 1, 3],
-    ['257x3 RGB', pseudoRandom(257 * 3 * 3, 6), 257, 3, 3],
-    ['3x257 grey', pseudoRandom(3 * 257, 7), 3, 257, 1],
+    ['257x3 RGB', pseudoRandomBytes(257 * 3 * 3, 6), 257, 3, 3],
+    ['3x257 grey', pseudoRandomBytes(3 * 257, 7), 3, 257, 1],
     ['1500x1100 RGB (many deflate blocks)', photoLike(1500, 1100, 3, 8), 1500, 1100, 3],
     ['1500x1100 RGB mostly flat (runs across many blocks)', (() => {
       const pixels = new Uint8Array(1500 * 1100 * 3).fill(240);
