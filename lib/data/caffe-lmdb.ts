@@ -66,6 +66,11 @@ function finished(child: ReturnType<typeof spawn>, what: string): Promise<void> 
  */
 export async function copyToLmdb09(source: string, target: string, mdbLoad = 'mdb_load'): Promise<number> {
   lmdbTool(mdbLoad, 'Writing an LMDB 0.9 database');
+  return loadInto(source, target, mdbLoad);
+}
+
+/** copyToLmdb09 once mdb_load is known to run (exportCaffeLmdb checks it once for every split). */
+async function loadInto(source: string, target: string, mdbLoad: string): Promise<number> {
   const size = (await stat(path.join(source, 'data.mdb'))).size;
   const mapSize = Math.ceil((2 * size + 64 * 2 ** 20) / 2 ** 20) * 2 ** 20;
   await mkdir(target, { recursive: true });
@@ -171,7 +176,8 @@ export interface CaffeExport {
 export async function exportCaffeLmdb(folder: string, options: CaffeExportOptions = {}): Promise<CaffeExport> {
   const manifest = await readDatasetManifest(folder);
   const dest = path.resolve(options.dest ?? path.join(folder, 'caffe'));
-  lmdbTool(options.mdbLoad ?? 'mdb_load', 'Writing an LMDB 0.9 database');
+  const mdbLoad = options.mdbLoad ?? 'mdb_load';
+  lmdbTool(mdbLoad, 'Writing an LMDB 0.9 database');
   const existing = await stat(dest).catch(() => undefined);
   if (existing !== undefined && !options.overwrite) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" already exists (pass overwrite to replace it)`);
   const partial = `${dest}.partial-${process.pid}`;
@@ -179,7 +185,7 @@ export async function exportCaffeLmdb(folder: string, options: CaffeExportOption
   const splits: CaffeExport['splits'] = [];
   try {
     for (const [split, summary] of Object.entries(manifest.splits) as [SplitName, NonNullable<(typeof manifest.splits)[SplitName]>][]) {
-      const count = await copyToLmdb09(path.join(folder, summary.db), path.join(partial, summary.db), options.mdbLoad);
+      const count = await loadInto(path.join(folder, summary.db), path.join(partial, summary.db), mdbLoad);
       if (count !== summary.count) throw new DatasetError('DATABASE_INVALID', `${summary.db} holds ${count} records but dataset.json lists ${summary.count}`);
       splits.push({ split, db: path.join(dest, summary.db), count });
     }
