@@ -87,16 +87,22 @@ class ReadWorker : public Napi::AsyncWorker {
   void Execute() override {
     auto done = std::make_shared<std::promise<void>>();
     std::future<void> finished = done->get_future();
-    BufferRef buffer = buffer_;
+    BufferRef buffer = std::move(buffer_);  // only the queued copy holds it from here
     float* destination = destination_;
     size_t offset = offset_, count = count_;
     Stream& stream = buffer->device().stream();
     stream.enqueue(
-        [buffer, destination, offset, count, done] {
+        [buffer, destination, offset, count, done]() mutable {
           struct Signal {
             std::shared_ptr<std::promise<void>> done;
             ~Signal() { done->set_value(); }
           } signal{done};
+          // Declared after the signal, so destroyed before it: the task lets go of the buffer before the read
+          // resolves, and a dispose() right after it frees the memory at once (even if the copy threw).
+          struct Release {
+            BufferRef& buffer;
+            ~Release() { buffer.reset(); }
+          } release{buffer};
           if (count) buffer->device().backend().copyToHost(destination, buffer->data() + offset, count * sizeof(float));
         },
         [] { return std::string("reading a tensor"); });
