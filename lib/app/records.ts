@@ -1,6 +1,6 @@
 // records.ts — reading a dataset split's LMDB records for the gallery and for classify-many: keys, labels, and each image as PNG bytes.
 import type { Database } from 'lmdb';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { caffe, data } from '../index.js';
 
 type Datum = ReturnType<typeof caffe.decodeDatum>;
@@ -27,8 +27,8 @@ export class SplitRecords {
   /** The record's image as a PNG (raw records are C x H x W BGR; encoded ones hold a PNG or JPEG already). */
   async png(entry: RecordEntry): Promise<Buffer> {
     const datum = this.datum(entry);
-    if (datum.encoded) return sharp(datum.data).png().toBuffer();
-    return sharp(interleaved(datum), { raw: { width: datum.width, height: datum.height, channels: datum.channels as 1 | 3 } }).png().toBuffer();
+    if (datum.encoded) return loadSharp()(datum.data).png().toBuffer();
+    return loadSharp()(interleaved(datum), { raw: { width: datum.width, height: datum.height, channels: datum.channels as 1 | 3 } }).png().toBuffer();
   }
 
   datum(entry: RecordEntry): Datum {

@@ -1,7 +1,7 @@
 // routes-evaluations.ts — classify many as a background job: a split of the model's dataset, or an uploaded list of server images (`path [label]` per line) with every line's result and thumbnail.
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { z } from 'zod';
 import { AppError } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
@@ -62,7 +62,7 @@ export function evaluationRoutes(context: AppContext): Route[] {
       const { bytes } = await readListedImage(entry.file, '/', context.dataRoots).catch((error: unknown) => {
         throw error instanceof LineError ? new AppError(error.reason === 'outside' ? 403 : 404, error.message) : error;
       });
-      const png = await sharp(bytes).resize(THUMBNAIL, THUMBNAIL, { fit: 'inside', withoutEnlargement: true }).png().toBuffer().catch(() => {
+      const png = await loadSharp()(bytes).resize(THUMBNAIL, THUMBNAIL, { fit: 'inside', withoutEnlargement: true }).png().toBuffer().catch(() => {
         throw new AppError(404, `${entry.file} is no longer an image`);
       });
       sendBytes(response, 'image/png', png);

@@ -1,5 +1,5 @@
 // visualize.ts — DIGITS' layer visualizations: a blob as a mosaic of heat-map tiles (PNG via sharp) with shape, mean, std and a histogram.
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 
 export interface BlobStatistics {
   shape: number[];
@@ -87,7 +87,7 @@ export async function mosaicPng(shape: number[], values: Float32Array, heatmap =
     }
   }
   const scale = Math.max(1, Math.ceil(100 / Math.min(width, height)));
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).resize(width * scale, height * scale, { kernel: 'nearest' }).png().toBuffer();
+  return loadSharp()(pixels, { raw: { width, height, channels: 3 } }).resize(width * scale, height * scale, { kernel: 'nearest' }).png().toBuffer();
 }
 
 export async function visualization(name: string, kind: Visualization['kind'], shape: number[], values: Float32Array, extra: Partial<Visualization> = {}, withImage = true): Promise<Visualization> {

@@ -1,7 +1,7 @@
 // createDataset: DIGITS' "New Image Classification Dataset" — plan, decode and resize, write LMDBs, mean, manifest.
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { convertChannels, decodeResizedFile, ImageError, type ResizedImage } from './decode.js';
 import { DatasetError } from './errors.js';
 import { MeanAccumulator, saveMean } from './mean.js';
@@ -123,21 +123,21 @@ async function prepareImage(entry: Entry, options: ResolvedOptions, noiseSeed: n
  */
 let importsRunning = 0;
 let savedConcurrency = 0;
-let savedCache: ReturnType<typeof sharp.cache> | undefined;
+let savedCache: ReturnType<typeof import('sharp').default.cache> | undefined;
 async function withImportSettings<T>(work: () => Promise<T>): Promise<T> {
   if (importsRunning++ === 0) {
-    savedConcurrency = sharp.concurrency();
-    savedCache = sharp.cache();
-    sharp.concurrency(1);
-    sharp.cache(false);
+    savedConcurrency = loadSharp().concurrency();
+    savedCache = loadSharp().cache();
+    loadSharp().concurrency(1);
+    loadSharp().cache(false);
   }
   try {
     return await work();
   } finally {
     if (--importsRunning === 0) {
-      sharp.concurrency(savedConcurrency);
+      loadSharp().concurrency(savedConcurrency);
       const { memory, files, items } = savedCache!;
-      sharp.cache({ memory: memory.max, files: files.max, items: items.max });
+      loadSharp().cache({ memory: memory.max, files: files.max, items: items.max });
     }
   }
 }

@@ -1,7 +1,9 @@
 // Image decoding for import: any supported file to 8-bit grey or RGB pixels, EXIF-rotated, alpha composited on white.
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
+import { CudnetError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
 import { headerSize } from './header.js';
 import { decodeNetpbm, isNetpbm } from './netpbm.js';
@@ -30,6 +32,8 @@ export class ImageError extends Error {
 /** Turns fs and sharp failures into an ImageError with a reason. */
 export function toImageError(error: unknown): ImageError {
   if (error instanceof ImageError) return error;
+  // A missing package is not a fault of this image: it stops the import with its own message.
+  if (error instanceof CudnetError && error.code === 'DEPENDENCY_MISSING') throw error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   // sharp reading a path itself reports a vanished file as "Input file is missing".
@@ -73,7 +77,7 @@ function decodeOwnFormat(bytes: Uint8Array, maxPixels: number): RawImage | null 
 
 /** sharp path: apply EXIF orientation, composite any alpha on white, and emit 8-bit sRGB. */
 async function decodeWithSharp(bytes: Uint8Array, maxPixels: number): Promise<RawImage> {
-  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' })
+  const { data, info } = await loadSharp()(bytes, { limitInputPixels: maxPixels, failOn: 'warning' })
     .rotate()
     .flatten({ background: { r: 255, g: 255, b: 255 } })
     .toColourspace('srgb')
@@ -140,9 +144,9 @@ export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT
     return;
   }
   try {
-    const metadata = await sharp(head, { limitInputPixels: maxPixels }).metadata().catch((error: unknown) => {
+    const metadata = await loadSharp()(head, { limitInputPixels: maxPixels }).metadata().catch((error: unknown) => {
       if (whole) throw error;
-      return sharp(path, { limitInputPixels: maxPixels }).metadata();
+      return loadSharp()(path, { limitInputPixels: maxPixels }).metadata();
     });
     const pixels = (metadata.width ?? 0) * (metadata.height ?? 0);
     if (pixels === 0) throw new ImageError('unreadable', 'image has no dimensions');
@@ -186,7 +190,7 @@ export async function decodeResizedFile(
   if (bytes.length === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
   try {
     // From the bytes, not the path: given a path, libvips opens the file once per format it sniffs.
-    const open = (): Sharp => sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
+    const open = (): Sharp => loadSharp()(bytes, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
     let plan = planResize(width, height, width, height, mode);
     if (mode !== 'squash') {
       const oriented = (await open().metadata()).autoOrient;

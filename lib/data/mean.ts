@@ -1,6 +1,6 @@
 // The mean image of the training split, summed exactly (int32, then float64) and saved as mean.binaryproto (CHW, BGR) and mean.png.
 import { readFile, writeFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { readBinaryproto, writeBinaryproto } from '../caffe/binary.js';
 import type { RawImage } from './resize.js';
 
@@ -98,6 +98,6 @@ export function meanBlobOf(mean: RawImage): MeanBlob {
 export async function saveMean(accumulator: MeanAccumulator, binaryprotoFile: string, pngFile: string): Promise<void> {
   const mean = accumulator.meanImage();
   await writeMeanBinaryproto(binaryprotoFile, meanBlobOf(mean));
-  const image = sharp(mean.pixels, { raw: { width: mean.width, height: mean.height, channels: mean.channels as 1 | 3 } });
+  const image = loadSharp()(mean.pixels, { raw: { width: mean.width, height: mean.height, channels: mean.channels as 1 | 3 } });
   await (mean.channels === 1 ? image.toColourspace('b-w') : image).png().toFile(pngFile);
 }

@@ -1,7 +1,7 @@
 // preview.ts — one image resized exactly as an import would (DIGITS' resize modes), as a PNG, for the app's preview.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { IMAGE_EXTENSIONS, decodeResizedFile } from './decode.js';
 import { DatasetError } from './errors.js';
 import { createRandom } from './random.js';
@@ -37,7 +37,7 @@ export async function previewResize(file: string, options: PreviewOptions): Prom
   const image = await decodeResizedFile(file, options.channels, options.width, options.height, options.resizeMode,
     createRandom(options.seed ?? 0));
   if (image.encoded) return image.encoded;
-  const pipeline = sharp(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
+  const pipeline = loadSharp()(Buffer.from(image.pixels), { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } });
   return (image.channels === 1 ? pipeline.toColourspace('b-w') : pipeline).png().toBuffer();
 }
 

@@ -1,5 +1,6 @@
 // The dataset record: key `%08d_<label>` and a Caffe Datum value (raw CHW uint8 BGR, or a PNG/JPEG file), as DIGITS writes it.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { encodeDatum } from '../caffe/datum.js';
 import type { Encoding, PngCompression } from './options.js';
 import { encodePng } from './png.js';
@@ -52,7 +53,7 @@ export async function encodeImageFile(image: RawImage, format: 'png' | 'jpg', pn
   const channels = image.channels as 1 | 3;
   const encode = pipelineEncoder(format, pngCompression);
   if (encode === undefined) return encodePng(image.pixels, image.width, image.height, channels);
-  const raw = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels } });
+  const raw = loadSharp()(image.pixels, { raw: { width: image.width, height: image.height, channels } });
   // Without this sharp would store a one-band image as RGB.
   return encode(channels === 1 ? raw.toColourspace('b-w') : raw).toBuffer();
 }

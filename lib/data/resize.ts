@@ -1,5 +1,5 @@
 // DIGITS' four resize modes (squash, crop, fill, half_crop): the geometry as a pure plan, and its application to pixels.
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import type { Random } from './random.js';
 
 export type ResizeMode = 'squash' | 'crop' | 'fill' | 'half_crop';
@@ -74,7 +74,7 @@ export interface RawImage {
 /** Scales with a bilinear (triangle) filter, like the PIL resize DIGITS calls through scipy.misc.imresize. */
 async function scale(image: RawImage, width: number, height: number): Promise<RawImage> {
   if (image.width === width && image.height === height) return image;
-  const resized = sharp(image.pixels, {
+  const resized = loadSharp()(image.pixels, {
     raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 },
   }).resize(width, height, { fit: 'fill', kernel: 'linear' });
   // sharp widens one band to sRGB on output unless told the image stays grey.

@@ -1,6 +1,6 @@
 // Worker thread of LmdbBatchSource: reads records of one split, decodes them and writes transformed batches into shared slots.
 import { parentPort } from 'node:worker_threads';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { readDatumView } from '../caffe/datum.js';
 import { toPlanarBgr } from './records.js';
 import { openRecords } from './store.js';
@@ -49,7 +49,7 @@ function readKeys(database: ReturnType<typeof openRecords>): { bytes: Buffer; of
  * is sRGB unless told otherwise: a grey PNG would come back as three equal planes.
  */
 async function decodeEncoded(data: Uint8Array, channels: number): Promise<{ planar: Uint8Array; channels: number; height: number; width: number }> {
-  const input = sharp(data);
+  const input = loadSharp()(data);
   const converted = channels === 1 ? input.toColourspace('b-w') : input.removeAlpha().toColourspace('srgb');
   const { data: pixels, info } = await converted.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   const image = { pixels, width: info.width, height: info.height, channels: info.channels };

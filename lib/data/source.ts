@@ -1,7 +1,7 @@
 // LmdbBatchSource: batches from a split's LMDB, transformed as Caffe's Data layer does, prefetched by worker threads.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import sharp from 'sharp';
+import { sharp as loadSharp } from '../optional-deps.js';
 import { readDatumView } from '../caffe/datum.js';
 import type { BatchSource } from './batch-source.js';
 import { readMeanBinaryproto } from './mean.js';
@@ -53,7 +53,7 @@ async function describeDatabase(folder: string): Promise<{ count: number; channe
     if (!datum.encoded) return { count, channels: datum.channels, height: datum.height, width: datum.width };
     // Encoded records carry the decoded geometry as DIGITS writes it; the picture's header is the fallback.
     if (datum.channels > 0 && datum.height > 0 && datum.width > 0) return { count, channels: datum.channels, height: datum.height, width: datum.width };
-    const info = await sharp(Buffer.from(datum.data)).metadata();
+    const info = await loadSharp()(Buffer.from(datum.data)).metadata();
     return { count, channels: Math.min(info.channels ?? 0, 3), height: info.height ?? 0, width: info.width ?? 0 };
   } finally {
     await database.close();

@@ -1,8 +1,8 @@
 // LMDB access for datasets: a batched record writer and a read-only opener, both byte-for-byte (no lmdb-js encodings).
 import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import * as lmdb from 'lmdb';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import { lmdb } from '../optional-deps.js';
 import { DatasetError } from './errors.js';
 
 /** Records per write transaction (DIGITS commits batches of 100). */
@@ -14,7 +14,7 @@ const BATCH = 100;
  * commit is an ordinary LMDB commit.
  */
 function openRaw(folder: string, readOnly: boolean): RootDatabase<Buffer, Buffer> {
-  return open<Buffer, Buffer>({
+  return lmdb().open<Buffer, Buffer>({
     path: folder,
     noSubdir: false,
     encoding: 'binary',
@@ -86,14 +86,19 @@ export function lmdbDataFormat(folder: string): number | undefined {
 }
 
 /** The LMDB library inside lmdb-js (exported at run time, missing from its typings). */
-const version = (lmdb as unknown as { version: { major: number; minor: number; patch: number } }).version;
+function lmdbVersion(): { major: number; minor: number; patch: number } {
+  return (lmdb() as unknown as { version: { major: number; minor: number; patch: number } }).version;
+}
 
 /**
  * The data format this build of lmdb-js reads and writes: LMDB 0.9.90 and later (mdb.master3, in
  * lmdb-js' prebuilt binaries) and 1.x use format 2; the 0.9 releases (its use_data_v1 build: 0.9.29)
  * format 1.
  */
-export const LMDB_BUILD_FORMAT = version.major > 0 || version.patch >= 90 ? 2 : 1;
+export function lmdbBuildFormat(): number {
+  const version = lmdbVersion();
+  return version.major > 0 || version.patch >= 90 ? 2 : 1;
+}
 
 /**
  * Opens a dataset database for reading. A database in the other LMDB data format is refused with a
@@ -102,8 +107,10 @@ export const LMDB_BUILD_FORMAT = version.major > 0 || version.patch >= 90 ? 2 : 
  */
 export function openRecords(folder: string): Database<Buffer, Buffer> {
   const format = lmdbDataFormat(folder);
-  if (format !== undefined && format !== LMDB_BUILD_FORMAT) {
-    throw new DatasetError('DATABASE_INVALID', `${folder} is in LMDB data format ${format}, which this build of lmdb (LMDB ${version.major}.${version.minor}.${version.patch}, data format ${LMDB_BUILD_FORMAT}) cannot open${format === 1 ? " (an LMDB 0.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it into one this build reads)" : ""}; see lib/data/README.md on LMDB data formats`);
+  const buildFormat = lmdbBuildFormat();
+  if (format !== undefined && format !== buildFormat) {
+    const version = lmdbVersion();
+    throw new DatasetError('DATABASE_INVALID', `${folder} is in LMDB data format ${format}, which this build of lmdb (LMDB ${version.major}.${version.minor}.${version.patch}, data format ${buildFormat}) cannot open${format === 1 ? " (an LMDB 0.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it into one this build reads)" : ""}; see lib/data/README.md on LMDB data formats`);
   }
   return openRaw(folder, true);
 }

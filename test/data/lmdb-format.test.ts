@@ -7,7 +7,7 @@ import { copyFromLmdb09, copyToLmdb09, exportCaffeLmdb } from '../../lib/data/ca
 import { createDataset } from '../../lib/data/create.js';
 import { runCli } from '../../lib/cli/main.js';
 import { DatasetError } from '../../lib/data/errors.js';
-import { LMDB_BUILD_FORMAT, lmdbDataFormat, openRecords, RecordWriter } from '../../lib/data/store.js';
+import { lmdbBuildFormat, lmdbDataFormat, openRecords, RecordWriter } from '../../lib/data/store.js';
 import { makeClassFolder, tempFolder } from './helpers.js';
 
 /** Dumps every record as "key-hex value-hex" lines through py-lmdb, the reader Caffe's and DIGITS' Python tools use. */
@@ -70,7 +70,7 @@ async function writeDataset(t: Parameters<Parameters<typeof t.test>[1]>[0]): Pro
 
 t.test('the data format is read from data.mdb and recorded in dataset.json', async (t) => {
   const { format } = await writeDataset(t);
-  t.equal(format, LMDB_BUILD_FORMAT, 'the format the lmdb build reports (from its LMDB version)');
+  t.equal(format, lmdbBuildFormat(), 'the format the lmdb build reports (from its LMDB version)');
   t.comment(`this build of lmdb writes LMDB data format ${format}`);
 });
 
@@ -189,7 +189,7 @@ t.test('export-caffe: LMDB 0.9 copies that mdb_dump and py-lmdb read byte for by
   const imported = path.join(folder, 'imported_db');
   t.equal(await runCli(['dataset', 'import-caffe', copy, imported], streams), 0, out.join(''));
   t.match(out.join(''), new RegExp(`^${records.size} records -> .*imported_db\n$`));
-  t.equal(lmdbDataFormat(imported), LMDB_BUILD_FORMAT, 'written in the format this build reads');
+  t.equal(lmdbDataFormat(imported), lmdbBuildFormat(), 'written in the format this build reads');
   out.length = 0;
   t.equal(await runCli(['dataset', 'import-caffe', copy, imported], streams), 1, 'an existing destination is refused');
   t.match(out.join(''), /DESTINATION_EXISTS/);
@@ -198,7 +198,7 @@ t.test('export-caffe: LMDB 0.9 copies that mdb_dump and py-lmdb read byte for by
   t.match(out.join(''), /is not an LMDB 0\.9 database/);
   t.equal(await runCli(['dataset', 'import-caffe', copy], streams), 2, 'one argument is a usage error');
   // Opening the LMDB 0.9 copy directly (with a format-2 build) is refused with a message that names the command.
-  if (LMDB_BUILD_FORMAT === 2) t.throws(() => openRecords(copy), /an LMDB 0\.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it/);
+  if (lmdbBuildFormat() === 2) t.throws(() => openRecords(copy), /an LMDB 0\.9 database, as Caffe and DIGITS write: `cudnet dataset import-caffe` copies it/);
 });
 
 t.test('export-caffe: a missing mdb_load, a failing one, and a database of ours given as LMDB 0.9 are clear errors', async (t) => {
