@@ -1,10 +1,20 @@
 // stream.cpp — the in-order work queue of a device.
 #include "stream.h"
 
+#include <cstdlib>
+
 #include "backend.h"
 #include "error.h"
 
 namespace cudnet {
+
+bool synchronizeEachOp() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("CUDNET_CUDA_SYNC");
+    return value != nullptr && *value != '\0' && std::string(value) != "0";
+  }();
+  return enabled;
+}
 
 Stream::Stream(Backend& backend) : backend_(backend), thread_([this] { run(); }) {}
 
@@ -70,6 +80,7 @@ void Stream::run() {
     try {
       if (!bindError.empty()) throw Error("DEVICE_ERROR", bindError);
       task.work();
+      if (synchronizeEachOp()) backend_.synchronize();  // an asynchronous fault then becomes this op's error
     } catch (const Error& e) {
       code = e.code();
       message = e.what();

@@ -13,6 +13,11 @@ namespace cudnet {
 
 class Backend;
 
+// CUDNET_CUDA_SYNC=1, for debugging: every op waits for its device before the next one starts (and each
+// CUDA kernel as it is launched), so that an asynchronous GPU fault is reported by the op, and the
+// kernel, that caused it rather than by a later unrelated one. Read once per process; "0" or empty is off.
+bool synchronizeEachOp();
+
 // The first failure of a queued op, kept until someone waits on the stream.
 struct StreamError {
   std::string code;
@@ -28,6 +33,7 @@ class Stream {
 
   // Queues work. `describe` is called only if the work throws, to name the op and its shapes.
   // After a failure, later work still runs (it may be unrelated), but the error is kept.
+  // With synchronizeEachOp(), the work is followed by the backend's synchronize() as part of the op.
   void enqueue(std::function<void()> work, std::function<std::string()> describe);
 
   // Blocks the calling thread (never the JS thread) until everything queued so far has run.

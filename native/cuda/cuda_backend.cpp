@@ -3,9 +3,11 @@
 #include "cuda_backend.h"
 
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <vector>
 
+#include "../core/byte_size.h"
 #include "loader.h"
 #include "ops/conv_plan.h"
 #include "status.h"
@@ -16,11 +18,32 @@ namespace {
 
 constexpr size_t kScratchBytes = 1024 * sizeof(double) + 256;
 
+// Our kernels are built by nvcc 13, and a CUDA 13 image needs a driver for CUDA 13.0 or newer (the R580
+// driver branch); an older driver would refuse the module with a status that does not say why.
+constexpr int kRequiredDriverVersion = 13000;
+
+std::string cudaVersionText(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
 // cuInit once per process; its failure (no device, driver/library mismatch) is part of "why not".
 struct DriverState {
   int count = 0;
+  int version = 0;      // the CUDA version the driver supports, e.g. 13000 for 13.0
   std::string problem;  // "" when the driver started
 };
+
+// The driver's CUDA version, asked before anything else: cuDriverGetVersion works before cuInit.
+std::string driverVersionProblem(const api::DriverApi& driver, int& version) {
+  api::CUresult result = driver.cuDriverGetVersion(&version);
+  if (result != api::CUDA_SUCCESS) {
+    return "the NVIDIA driver does not say which CUDA it supports (cuDriverGetVersion returned " +
+           driverStatusName(result) + ")";
+  }
+  if (version >= kRequiredDriverVersion) return "";
+  return "the NVIDIA driver supports CUDA " + cudaVersionText(version) + "; cudnet's kernels need a driver for CUDA " +
+         cudaVersionText(kRequiredDriverVersion) + " or newer (R580+)";
+}
 
 const DriverState& driverState() {
   static DriverState state;
@@ -28,6 +51,8 @@ const DriverState& driverState() {
   std::call_once(once, [] {
     const Libraries& libs = libraries();
     if (!libs.driverReport.usable()) return;
+    state.problem = driverVersionProblem(libs.driver, state.version);
+    if (!state.problem.empty()) return;
     api::CUresult result = libs.driver.cuInit(0);
     if (result != api::CUDA_SUCCESS) {
       state.problem = result == api::CUDA_ERROR_NO_DEVICE
@@ -75,11 +100,31 @@ std::string reportJson(const LibraryReport& report) {
   return out.str();
 }
 
+constexpr const char* kWorkspaceVariable = "CUDNET_CUDNN_WORKSPACE_MB";
+constexpr size_t kMebibyte = size_t(1) << 20;
+constexpr size_t kDefaultWorkspaceBytes = 1024 * kMebibyte;
+
+// CUDNET_CUDNN_WORKSPACE_MB: MiB ("512"), or a size with its unit ("1G", "1.5GiB", "256MB"); unset or
+// empty means 1 GiB. Anything else is refused: read as a plain number, "1G" would silently be 1 MiB.
 size_t workspaceLimitFromEnvironment() {
-  const char* text = std::getenv("CUDNET_CUDNN_WORKSPACE_MB");
-  long megabytes = text != nullptr ? std::strtol(text, nullptr, 10) : 1024;
-  if (megabytes < 0) megabytes = 0;
-  return static_cast<size_t>(megabytes) << 20;
+  const char* text = std::getenv(kWorkspaceVariable);
+  if (text == nullptr || *text == '\0') return kDefaultWorkspaceBytes;
+  std::optional<size_t> bytes = parseByteSize(text, kMebibyte);
+  if (!bytes) {
+    throw Error("INVALID_ARGUMENT", std::string(kWorkspaceVariable) + "=\"" + text +
+                                        "\" is not a size: give a number of MiB (512) or a number with a unit "
+                                        "(K, M, G or T, as 256M, 1.5G or 2GiB)");
+  }
+  return *bytes;
+}
+
+// The limit as diagnostics report it: {"bytes":N} or {"bytes":null,"problem":"..."}.
+std::string workspaceLimitJson() {
+  try {
+    return "{\"bytes\":" + std::to_string(workspaceLimitFromEnvironment()) + ",\"problem\":\"\"}";
+  } catch (const Error& error) {
+    return "{\"bytes\":null,\"problem\":" + jsonString(error.what()) + "}";
+  }
 }
 
 std::string versionText(size_t cudnnVersion) {
@@ -178,7 +223,7 @@ std::string diagnosticsJson() {
 #else
   out << "],\"kernels\":true";
 #endif
-  out << ",\"folders\":[";
+  out << ",\"cudnnWorkspaceLimit\":" << workspaceLimitJson() << ",\"folders\":[";
   for (size_t i = 0; i < libs.folders.size(); ++i) out << (i ? "," : "") << jsonString(libs.folders[i]);
   out << "]}";
   return out.str();
@@ -202,6 +247,7 @@ CudaBackend::CudaBackend(int ordinal) : ordinal_(ordinal) {
     throw Error("CUDA_UNAVAILABLE", "there is no CUDA device " + std::to_string(ordinal) + " (this machine has " +
                                         std::to_string(count) + ")");
   }
+  workspaceLimit_ = workspaceLimitFromEnvironment();  // a refused value stops the open before anything is held
   const Libraries& libs = libraries();
   checkDriver(libs.driver.cuDeviceGet(&device_, ordinal), "cuDeviceGet");
   checkDriver(libs.driver.cuDevicePrimaryCtxRetain(&context_, device_), "retaining the GPU's primary context");
@@ -226,16 +272,12 @@ void CudaBackend::createHandles() {
   applyMathModes();
   allocator_ = std::make_unique<CachingAllocator>([this] { bindToCurrentThread(); }, [this] { synchronize(); });
   scratch_ = allocator_->allocate(kScratchBytes);
-  workspaceLimit_ = workspaceLimitFromEnvironment();
   size_t totalBytes = 0, freeBytes = 0;
-  libs.driver.cuMemGetInfo_v2(&freeBytes, &totalBytes);
-  int driverVersion = 0;
-  libs.driver.cuDriverGetVersion(&driverVersion);
+  checkDriver(libs.driver.cuMemGetInfo_v2(&freeBytes, &totalBytes), [&] { return "asking " + name() + "'s memory size"; });
   const int cublas = cublasVersion(libs.cublas);
   description_ = describeDevice(libs.driver, device_) + ", " + std::to_string(totalBytes >> 20) +
-                 " MiB, driver CUDA " + std::to_string(driverVersion / 1000) + "." +
-                 std::to_string(driverVersion % 1000 / 10) + ", cuDNN " + versionText(libs.cudnn.cudnnGetVersion()) +
-                 ", cuBLAS " + versionText(static_cast<size_t>(cublas));
+                 " MiB, driver CUDA " + cudaVersionText(driverState().version) + ", cuDNN " +
+                 versionText(libs.cudnn.cudnnGetVersion()) + ", cuBLAS " + versionText(static_cast<size_t>(cublas));
 }
 
 CudaBackend::~CudaBackend() { releaseResources(); }

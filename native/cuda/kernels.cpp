@@ -1,6 +1,8 @@
 // kernels.cpp — loading the embedded fatbin and launching its kernels through the driver API.
 #include "kernels.h"
 
+#include "../core/stream.h"
+
 #ifndef CUDNET_NO_KERNELS
 #include <cstddef>
 namespace cudnet::cuda {
@@ -64,6 +66,13 @@ void KernelModule::launchWith(Kernel kernel, unsigned blocks, api::CUstream stre
   checkDriver(driver.cuLaunchKernel(functions_[static_cast<int>(kernel)], blocks, 1, 1, kThreadsPerBlock, 1, 1, 0,
                                     stream, parameters, nullptr),
               [&] { return std::string("launching kernel ") + name(kernel) + " with " + std::to_string(blocks) + " blocks"; });
+  // A fault inside the kernel surfaces only at a later wait; debugging mode waits here, to name the kernel.
+  if (synchronizeEachOp()) {
+    checkDriver(driver.cuStreamSynchronize(stream), [&] {
+      return std::string("kernel ") + name(kernel) + " with " + std::to_string(blocks) +
+             " blocks (waited for at launch, CUDNET_CUDA_SYNC=1)";
+    });
+  }
 }
 
 }  // namespace cudnet::cuda

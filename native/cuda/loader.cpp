@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "status.h"
+
 namespace cudnet::cuda {
 namespace {
 
@@ -40,22 +42,52 @@ std::vector<std::string> splitColons(const char* text) {
   return parts;
 }
 
+// The installs of pyenv ($PYENV_ROOT, by default ~/.pyenv): each version (and each pyenv-virtualenv,
+// which pyenv lists there too) is a prefix of its own.
+std::vector<std::string> pyenvVersions() {
+  std::vector<std::string> roots;
+  if (const char* root = std::getenv("PYENV_ROOT")) roots.emplace_back(root);
+  if (const char* home = std::getenv("HOME")) roots.push_back(std::string(home) + "/.pyenv");
+  std::vector<std::string> versions;
+  for (const std::string& root : roots) {
+    for (std::string& version : globPaths(root + "/versions/*")) versions.push_back(version);
+  }
+  return versions;
+}
+
+// The path with every link resolved, or the path itself when it does not exist.
+std::string canonicalPath(const std::string& path) {
+  char* resolved = realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return path;
+  std::string result(resolved);
+  std::free(resolved);
+  return result;
+}
+
 // Every python3 site-packages (or dist-packages) we can find without running python: the system
-// prefixes, the user's ~/.local, virtualenv/conda prefixes, and the prefix of each python3 on PATH.
+// prefixes, the user's ~/.local, virtualenv/conda prefixes, every pyenv version, and the prefix of each
+// python3 on PATH. Each prefix is searched under lib/ and lib64/ (Fedora and RHEL put the platform
+// packages there, and so do virtualenvs made by their python).
 std::vector<std::string> sitePackagesFolders() {
   std::vector<std::string> prefixes = {"/usr", "/usr/local", "/opt/conda"};
   if (const char* home = std::getenv("HOME")) prefixes.push_back(std::string(home) + "/.local");
   if (const char* venv = std::getenv("VIRTUAL_ENV")) prefixes.emplace_back(venv);
   if (const char* conda = std::getenv("CONDA_PREFIX")) prefixes.emplace_back(conda);
+  for (const std::string& version : pyenvVersions()) prefixes.push_back(version);
   for (const std::string& folder : splitColons(std::getenv("PATH"))) {
     if (globPaths(folder + "/python3*").empty()) continue;
     size_t slash = folder.find_last_of('/');
     if (slash != std::string::npos && slash > 0) prefixes.push_back(folder.substr(0, slash));
   }
   std::vector<std::string> folders;
+  std::set<std::string> seen;  // lib64 is often a link to lib: one folder, searched once
   for (const std::string& prefix : prefixes) {
-    for (const char* kind : {"site-packages", "dist-packages"}) {
-      for (std::string& match : globPaths(prefix + "/lib/python3*/" + kind)) folders.push_back(match);
+    for (const char* lib : {"/lib/python3*/", "/lib64/python3*/"}) {
+      for (const char* kind : {"site-packages", "dist-packages"}) {
+        for (std::string& match : globPaths(prefix + lib + kind)) {
+          if (seen.insert(canonicalPath(match)).second) folders.push_back(match);
+        }
+      }
     }
   }
   return folders;
@@ -314,6 +346,81 @@ void preloadCudnnSublibraries(const std::string& shimPath, Libraries& libs) {
   }
 }
 
+// The sub-libraries of cuDNN 9 that answer a version check (cudnn_graph.h, cudnn_ops.h, cudnn_cnn.h,
+// cudnn_adv.h), each exporting its own. cudnet calls into graph, ops and cnn, so those must be present;
+// adv is checked when it is there.
+struct CudnnSublibrary {
+  const char* soname;
+  const char* versionCheck;  // an api::cudnnVersionCheck_t
+  bool required;
+};
+constexpr CudnnSublibrary kCudnnSublibraries[] = {
+    {"libcudnn_graph.so.9", "cudnnGraphVersionCheck", true},
+    {"libcudnn_ops.so.9", "cudnnOpsVersionCheck", true},
+    {"libcudnn_cnn.so.9", "cudnnCnnVersionCheck", true},
+    {"libcudnn_adv.so.9", "cudnnAdvVersionCheck", false},
+};
+
+// A sub-library the shim needs but that was not beside it may still be on the loader path, where the
+// shim's own dlopen by soname would find it; if it is nowhere, cuDNN is refused before its first call.
+void requireCudnnSublibraries(Libraries& libs) {
+  for (const CudnnSublibrary& sublibrary : kCudnnSublibraries) {
+    if (!sublibrary.required || dlopen(sublibrary.soname, RTLD_NOW | RTLD_NOLOAD) != nullptr) continue;
+    dlerror();
+    if (tryOpen(sublibrary.soname, libs.cudnnReport) != nullptr) continue;
+    libs.cudnnReport.problem = std::string("its sub-library ") + sublibrary.soname + " is neither in " +
+                               folderOf(libs.cudnnReport.loadedFrom) + " nor on the loader path";
+    return;
+  }
+}
+
+// "9.1.0" from a file named libcudnn_cnn.so.9.1.0 (links resolved, as tarballs and distribution
+// packages install them); "" when the name carries only the major version, as in pip wheels.
+std::string versionInFileName(const std::string& path) {
+  std::string name = canonicalPath(path);
+  name = name.substr(name.find_last_of('/') + 1);
+  size_t suffix = name.find(".so.");
+  if (suffix == std::string::npos) return "";
+  std::string version = name.substr(suffix + 4);
+  return version.find('.') == std::string::npos ? "" : version;
+}
+
+std::string cudnnVersionText(size_t version) {
+  return std::to_string(version / 10000) + "." + std::to_string(version / 100 % 100) + "." +
+         std::to_string(version % 100);
+}
+
+// Why one sub-library failed its version check, naming it and both versions where they are known.
+std::string sublibraryProblem(const CudnnSublibrary& sublibrary, const std::string& path, api::cudnnStatus_t status,
+                              const Libraries& libs, size_t shimVersion) {
+  std::string version = versionInFileName(path);
+  std::string which = "its sub-library " + path + (version.empty() ? "" : " (cuDNN " + version + ")");
+  std::string check = std::string(sublibrary.versionCheck) + " returned " + cudnnStatusName(status);
+  if (status != api::CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH) return which + " cannot be used: " + check;
+  return which + " does not match " + libs.cudnnReport.loadedFrom + " (cuDNN " + cudnnVersionText(shimVersion) +
+         "): " + check + "; cuDNN releases are mixed, so install every libcudnn*.so.9 from one release";
+}
+
+// cuDNN 9's own cross-library check: each sub-library compares its version with those it depends on.
+// A folder of mixed releases would otherwise fail later, op by op, with less telling statuses.
+void checkCudnnSublibraryVersions(Libraries& libs, size_t shimVersion) {
+  for (const CudnnSublibrary& sublibrary : kCudnnSublibraries) {
+    void* handle = dlopen(sublibrary.soname, RTLD_NOW | RTLD_NOLOAD);  // the one the shim will use
+    if (handle == nullptr) {
+      dlerror();
+      continue;  // an optional sub-library that is not installed
+    }
+    dlerror();
+    auto check = reinterpret_cast<api::cudnnVersionCheck_t>(dlsym(handle, sublibrary.versionCheck));
+    if (check == nullptr) continue;  // a release without this check has nothing to tell
+    api::cudnnStatus_t status = check();
+    if (status == api::CUDNN_STATUS_SUCCESS) continue;
+    libs.cudnnReport.problem = sublibraryProblem(sublibrary, pathOf(handle, sublibrary.soname), status, libs,
+                                                 shimVersion);
+    return;
+  }
+}
+
 void loadDriver(Libraries& libs, size_t overrideCount) {
   // Never libcuda.so: the toolkit's stubs/libcuda.so answers every call with CUDA_ERROR_STUB_LIBRARY.
   void* handle = openFirst({"libcuda.so.1"}, libs.folders, overrideCount, libs.driverReport);
@@ -322,17 +429,22 @@ void loadDriver(Libraries& libs, size_t overrideCount) {
   resolveDriver(handle, libs.driver, libs.driverReport);
 }
 
+// The shim forwards even cudnnGetVersion to a sub-library that it finds by soname, and aborts the process
+// when it cannot: so the sub-libraries are loaded first, and only then is the shim asked anything.
 void loadCudnn(Libraries& libs, size_t overrideCount) {
   void* handle = openFirst({"libcudnn.so.9"}, libs.folders, overrideCount, libs.cudnnReport);
   if (handle == nullptr) return;
   libs.cudnnReport.loadedFrom = pathOf(handle, "libcudnn.so.9");
+  preloadCudnnSublibraries(libs.cudnnReport.loadedFrom, libs);
+  if (libs.cudnnReport.problem.empty()) requireCudnnSublibraries(libs);
+  if (!libs.cudnnReport.problem.empty()) return;
   if (!resolve(handle, "cudnnGetVersion", libs.cudnn.cudnnGetVersion, libs.cudnnReport)) return;
   size_t version = libs.cudnn.cudnnGetVersion();
   if (version < 90000 || version >= 100000) {
     libs.cudnnReport.problem = "version " + std::to_string(version) + " is not cuDNN 9";
     return;
   }
-  preloadCudnnSublibraries(libs.cudnnReport.loadedFrom, libs);
+  checkCudnnSublibraryVersions(libs, version);
   if (!libs.cudnnReport.problem.empty()) return;
   resolveCudnn(handle, libs.cudnn, libs.cudnnReport);
 }

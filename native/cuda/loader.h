@@ -45,7 +45,8 @@ const Libraries& libraries();
 // The folders searched, in order: CUDNET_CUDA_PATH (colon-separated; searched before the default
 // loader path so that it overrides), then — after the default loader path — the CUDA toolkit, the
 // distribution's library folder, conda, and the NVIDIA Python wheels' folders under every python3
-// site-packages found by globbing (no python is run). The first entry of `overrides` count is
+// site-packages found by globbing (lib/ and lib64/ of the system, ~/.local, virtualenv, conda and pyenv
+// prefixes and of each python3 on PATH; no python is run). The first entry of `overrides` count is
 // returned through `overrideCount`.
 std::vector<std::string> searchFolders(size_t* overrideCount = nullptr);
 

@@ -92,6 +92,13 @@ using cudnnConvolutionFwdAlgoPerf_t = cudnnConvolutionAlgoPerf_t;
 using cudnnConvolutionBwdDataAlgoPerf_t = cudnnConvolutionAlgoPerf_t;
 using cudnnConvolutionBwdFilterAlgoPerf_t = cudnnConvolutionAlgoPerf_t;
 
+// cuDNN 9's cross-library version checks, one per sub-library and exported by it (not resolved through
+// the shim): cudnnGraphVersionCheck (cudnn_graph.h, libcudnn_graph.so.9), cudnnOpsVersionCheck
+// (cudnn_ops.h, libcudnn_ops.so.9), cudnnCnnVersionCheck (cudnn_cnn.h, libcudnn_cnn.so.9) and
+// cudnnAdvVersionCheck (cudnn_adv.h, libcudnn_adv.so.9), each `cudnnStatus_t f(void)`. Each compares its
+// sub-library's version with those it depends on: CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH when they differ.
+using cudnnVersionCheck_t = cudnnStatus_t (*)();
+
 struct CudnnApi {
   // handle, version, errors (cudnn_graph.h)
   size_t (*cudnnGetVersion)() = nullptr;
