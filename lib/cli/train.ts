@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printNetPrototxt, printSolverPrototxt } from '../caffe/index.js';
 import type { BatchSource } from '../data/index.js';
-import { device as resolveDevice, type DeviceName } from '../device.js';
+import { memory, device as resolveDevice, type DeviceName } from '../device.js';
 import { CudnetError } from '../errors.js';
 import { LR_POLICIES, SOLVER_TYPES, Solver, type IterationEvent, type TestEvent } from '../solver/index.js';
 import { formatFlags, parseFlags, type FlagSpecs, type ParsedFlags } from './args.js';
@@ -104,7 +104,7 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
     });
     await startingPoint(solver, flags, progress);
     hooks.onSolver?.(solver);
-    const result = await runSolver(solver, { log, progress, itersPerEpoch, epochs, started });
+    const result = await runSolver(solver, { log, progress, itersPerEpoch, epochs, started, device: device.name });
     solver.dispose();
     return { ...result, output, network: network.name, device: device.name, epochs, seconds: (performance.now() - started) / 1000 };
   } finally {
@@ -164,6 +164,8 @@ async function closeSources(...sources: BatchSource[]): Promise<void> {
 }
 
 interface RunContext {
+  /** The training device, whose memory each train and val record reports. */
+  device: string;
   log: RunLog;
   progress: TrainingProgress;
   itersPerEpoch: number;
@@ -175,6 +177,11 @@ interface RunContext {
 async function runSolver(solver: Solver, context: RunContext): Promise<Pick<TrainResult, 'iterations' | 'validation' | 'stopped' | 'snapshots'>> {
   const { log, progress, itersPerEpoch } = context;
   const seconds = () => (performance.now() - context.started) / 1000;
+  // Bytes held by live tensors and by the device's cache: a training run should not grow either after its first iterations.
+  const deviceMemory = () => {
+    const entry = memory()[context.device];
+    return entry ? { bytes: entry.bytes, cachedBytes: entry.cachedBytes } : undefined;
+  };
   let speed: number | undefined;
   let validation: Record<string, number> = {};
   const snapshots: string[] = [];
@@ -184,13 +191,13 @@ async function runSolver(solver: Solver, context: RunContext): Promise<Pick<Trai
     const epoch = Math.floor(event.iter / itersPerEpoch) + 1;
     progress.update({ iter: event.iter + 1, epoch, loss: event.smoothedLoss, lr: event.lr, imagesPerSecond: speed });
     if (event.display)
-      log.write({ type: 'train', epoch: (event.iter + 1) / itersPerEpoch, iter: event.iter, loss: event.smoothedLoss, lr: event.lr, imagesPerSecond: speed, time: seconds() });
+      log.write({ type: 'train', epoch: (event.iter + 1) / itersPerEpoch, iter: event.iter, loss: event.smoothedLoss, lr: event.lr, imagesPerSecond: speed, time: seconds(), memory: deviceMemory() });
   });
   solver.on('test', (event: TestEvent) => {
     validation = event.outputs;
     const epoch = event.iter / itersPerEpoch;
     progress.update({ accuracy: event.outputs.accuracy });
-    log.write({ type: 'val', epoch, iter: event.iter, loss: event.outputs.loss, accuracy: event.outputs.accuracy, time: seconds() });
+    log.write({ type: 'val', epoch, iter: event.iter, loss: event.outputs.loss, accuracy: event.outputs.accuracy, time: seconds(), memory: deviceMemory() });
     progress.line(`epoch ${Number.isInteger(epoch) ? epoch : epoch.toFixed(2)}: ${describeOutputs(event.outputs)} (${seconds().toFixed(1)} s)`);
   });
   solver.on('snapshot', (event) => {

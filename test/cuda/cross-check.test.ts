@@ -1,14 +1,20 @@
 // cross-check.test.ts — every op on the CPU and on CUDA with the same random data: the results agree
 // to float32 tolerance (masks and integer outputs exactly). Without a usable GPU the whole file is
-// one skipped test that prints why.
+// one skipped test that prints why. CUDNET_CROSS_CHECK_REPORT=<file> writes each op's largest relative
+// error per output as JSON (the GPU check's report); CUDNET_CROSS_CHECK_DEVICE=cpu lets the CPU stand
+// in for the GPU, so the GPU check's rehearsal runs every case on a machine without one.
+import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { Tensor, cudaUnavailableReason, devices, type DeviceName, type Shape } from '../../lib/index.js';
 import * as ops from '../../lib/ops/index.js';
-import { assertClose, poison, randomArray, rng } from '../helpers/index.js';
+import { assertClose, poison, randomArray, relativeError, rng } from '../helpers/index.js';
 
 type Outputs = Record<string, Tensor>;
 const random = rng(7);
-const gpu = devices().find((name) => name.startsWith('cuda:')) as DeviceName | undefined;
+const standIn = process.env.CUDNET_CROSS_CHECK_DEVICE as DeviceName | undefined;
+const gpu = standIn ?? devices().find((name) => name.startsWith('cuda:')) as DeviceName | undefined;
+/** Per case, per output: the largest relative error of the GPU's result against the CPU's. */
+const agreement: Record<string, Record<string, number>> = {};
 
 const size = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 const values = (shape: Shape, low = -1, high = 1) => randomArray(size(shape), random, low, high);
@@ -34,6 +40,7 @@ async function agree(t: Test, name: string, run: (device: DeviceName) => Outputs
       const expected = await cpu[key].data();
       const actual = await cuda[key].data();
       sameNaNsAsZero(actual, expected);
+      (agreement[name] ??= {})[key] = relativeError(actual, expected);
       if (exact.includes(key)) t.same(Array.from(actual), Array.from(expected), `${key} is identical`);
       else assertClose(t, actual, expected, key, tolerance);
     }
@@ -232,12 +239,14 @@ if (!gpu) {
   t.test('CPU and CUDA agree on every op', { skip: `no usable CUDA device: ${cudaUnavailableReason().split('\n')[0]}` },
     () => {});
 } else {
-  t.test('element-wise ops and reductions', elementwise);
-  t.test('GEMM and inner product', dense);
-  t.test('convolution', convolution);
-  t.test('pooling', pooling);
-  t.test('LRN', normalization);
-  t.test('ReLU and dropout', activations);
-  t.test('softmax, loss and accuracy', classification);
-  t.test('solver updates', solvers);
+  await t.test('element-wise ops and reductions', elementwise);
+  await t.test('GEMM and inner product', dense);
+  await t.test('convolution', convolution);
+  await t.test('pooling', pooling);
+  await t.test('LRN', normalization);
+  await t.test('ReLU and dropout', activations);
+  await t.test('softmax, loss and accuracy', classification);
+  await t.test('solver updates', solvers);
+  const reportFile = process.env.CUDNET_CROSS_CHECK_REPORT;
+  if (reportFile) writeFileSync(reportFile, JSON.stringify({ device: gpu, standIn: standIn !== undefined, agreement }, null, 2));
 }
