@@ -32,3 +32,19 @@ __device__ T blockSum(T value, T* scratch) {
   __syncthreads();
   return total;
 }
+
+// Smallest `value` over the block, valid in every thread; `scratch` and the tree order as blockSum.
+template <typename T>
+__device__ T blockMinimum(T value, T* scratch) {
+  scratch[threadIdx.x] = value;
+  __syncthreads();
+  for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+    if (threadIdx.x < stride && scratch[threadIdx.x + stride] < scratch[threadIdx.x]) {
+      scratch[threadIdx.x] = scratch[threadIdx.x + stride];
+    }
+    __syncthreads();
+  }
+  T smallest = scratch[0];
+  __syncthreads();
+  return smallest;
+}

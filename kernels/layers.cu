@@ -175,8 +175,29 @@ extern "C" __global__ void cudnetLrnWithinBackward(LrnParams p, const float* x, 
 }
 
 // ---- softmax loss and accuracy ---------------------------------------------------------------------
-__device__ bool isIgnored(bool hasIgnoreLabel, int ignoreLabel, int label) {
-  return hasIgnoreLabel && label == ignoreLabel;
+// Labels are floats read as Caffe reads them, truncated to int, with the CPU's rules (labelAt and
+// isIgnored in native/cpu/ops/softmax.cpp): ignored when the value fits an int and truncates to
+// ignoreLabel; usable when -1 < value < channels. NaN is neither. The loss and accuracy kernels report
+// the first unusable label in a LabelCheck, and the backend raises the CPU's error for it
+// (native/cuda/ops/softmax.cpp); no kernel indexes with such a label.
+__device__ bool isIgnored(bool hasIgnoreLabel, int ignoreLabel, float value) {
+  return hasIgnoreLabel && value > -2147483648.f && value < 2147483648.f && (int)value == ignoreLabel;
+}
+
+__device__ bool isUsableLabel(float value, int channels) { return value > -1.f && value < (float)channels; }
+
+// No unusable label seen (larger than any position, so the block minimum finds the first one).
+constexpr Index kNoPosition = ~(Index)0;
+
+// Thread 0, after the block minimum: records the first unusable label, or position -1 for none.
+__device__ void recordLabelCheck(Index firstUnusable, const float* labels, cudnet::LabelCheck* check) {
+  if (firstUnusable == kNoPosition) {
+    check->position = -1;
+    check->value = 0.f;
+  } else {
+    check->position = (long long)firstUnusable;
+    check->value = labels[firstUnusable];
+  }
 }
 
 // Caffe's get_normalizer, clamped to >= 1.
@@ -192,23 +213,34 @@ __device__ float lossNormalizer(const cudnet::SoftmaxLossParams& p, double valid
 }
 
 // One block: loss[0] = -sum_{valid} log(max(prob[label], FLT_MIN)) / normalizer. When `normalizer` is
-// not null it only stores the normalizer there (for the backward pass) and leaves loss alone.
+// not null it only stores the normalizer there (for the backward pass) and leaves loss alone. Every
+// launch writes `check`; when it names a label, neither loss nor normalizer is written.
 extern "C" __global__ void cudnetSoftmaxLossForward(cudnet::SoftmaxLossParams p, const float* prob,
-                                                    const float* labels, float* loss, float* normalizer) {
+                                                    const float* labels, float* loss, float* normalizer,
+                                                    cudnet::LabelCheck* check) {
   __shared__ double scratch[CUDNET_REDUCE_THREADS];
+  __shared__ Index positions[CUDNET_REDUCE_THREADS];
   double sum = 0, valid = 0;
+  Index firstUnusable = kNoPosition;  // each thread visits rising positions: its first is its least
   for (Index i = threadIdx.x; i < (Index)p.outer * p.inner; i += blockDim.x) {
-    const int label = (int)labels[i];
-    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, label)) continue;
+    const float value = labels[i];
+    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, value)) continue;
+    if (!isUsableLabel(value, p.channels)) {
+      if (firstUnusable == kNoPosition) firstUnusable = i;
+      continue;
+    }
     valid += 1;
     if (normalizer == nullptr) {
       const Index o = i / p.inner, s = i % p.inner;
-      sum -= log(fmax((double)prob[(o * p.channels + label) * p.inner + s], (double)FLT_MIN));
+      sum -= log(fmax((double)prob[(o * p.channels + (int)value) * p.inner + s], (double)FLT_MIN));
     }
   }
   sum = blockSum(sum, scratch);
   valid = blockSum(valid, scratch);
+  firstUnusable = blockMinimum(firstUnusable, positions);
   if (threadIdx.x != 0) return;
+  recordLabelCheck(firstUnusable, labels, check);
+  if (firstUnusable != kNoPosition) return;
   if (normalizer != nullptr) {
     normalizer[0] = lossNormalizer(p, valid);
   } else {
@@ -216,7 +248,9 @@ extern "C" __global__ void cudnetSoftmaxLossForward(cudnet::SoftmaxLossParams p,
   }
 }
 
-// dx = (prob - onehot(label)) * lossWeight[0] / normalizer[0]; 0 at ignored positions.
+// dx = (prob - onehot(label)) * lossWeight[0] / normalizer[0]; 0 at ignored positions. The backend
+// launches it only after the forward kernel's check found every label usable; an unusable label would
+// match no channel here, so even then nothing is read out of bounds.
 extern "C" __global__ void cudnetSoftmaxLossBackward(cudnet::SoftmaxLossParams p, const float* prob,
                                                      const float* labels, const float* lossWeight,
                                                      const float* normalizer, float* dx) {
@@ -224,33 +258,46 @@ extern "C" __global__ void cudnetSoftmaxLossBackward(cudnet::SoftmaxLossParams p
   CUDNET_GRID_LOOP(index, (Index)p.outer * p.channels * p.inner) {
     const Index s = index % p.inner, o = index / ((Index)p.inner * p.channels);
     const int c = (int)((index / p.inner) % p.channels);
-    const int label = (int)labels[o * p.inner + s];
-    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, label)) {
+    const float value = labels[o * p.inner + s];
+    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, value)) {
       dx[index] = 0.f;
     } else {
-      dx[index] = (prob[index] - (c == label ? 1.f : 0.f)) * factor;
+      const bool isTarget = isUsableLabel(value, p.channels) && c == (int)value;
+      dx[index] = (prob[index] - (isTarget ? 1.f : 0.f)) * factor;
     }
   }
 }
 
-// One block: out[0] = correct / valid, where a position is correct when fewer than topK classes,
-// the true one excluded, score >= the true class's score (ties count against), as Caffe counts.
+// One block: out[0] = correct / valid (0 when no position is valid, as Caffe), where a position is
+// correct when fewer than topK classes, the true one excluded, score >= the true class's score (ties
+// count against), as Caffe counts. Writes `check` like cudnetSoftmaxLossForward, and leaves out[0]
+// alone when it names a label.
 extern "C" __global__ void cudnetAccuracy(cudnet::AccuracyParams p, const float* scores, const float* labels,
-                                          float* out) {
+                                          float* out, cudnet::LabelCheck* check) {
   __shared__ double scratch[CUDNET_REDUCE_THREADS];
+  __shared__ Index positions[CUDNET_REDUCE_THREADS];
   double correct = 0, valid = 0;
+  Index firstUnusable = kNoPosition;
   for (Index i = threadIdx.x; i < (Index)p.outer * p.inner; i += blockDim.x) {
-    const int label = (int)labels[i];
-    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, label)) continue;
+    const float value = labels[i];
+    if (isIgnored(p.hasIgnoreLabel, p.ignoreLabel, value)) continue;
+    if (!isUsableLabel(value, p.channels)) {
+      if (firstUnusable == kNoPosition) firstUnusable = i;
+      continue;
+    }
     valid += 1;
     const Index o = i / p.inner, s = i % p.inner;
     const float* column = scores + o * p.channels * p.inner + s;
-    const float truth = column[(Index)label * p.inner];
+    const float truth = column[(Index)(int)value * p.inner];
     int better = -1;  // the true class counts itself once
     for (int c = 0; c < p.channels && better < p.topK; ++c) better += column[(Index)c * p.inner] >= truth;
     if (better < p.topK) correct += 1;
   }
   correct = blockSum(correct, scratch);
   valid = blockSum(valid, scratch);
-  if (threadIdx.x == 0) out[0] = (float)(correct / valid);
+  firstUnusable = blockMinimum(firstUnusable, positions);
+  if (threadIdx.x != 0) return;
+  recordLabelCheck(firstUnusable, labels, check);
+  if (firstUnusable != kNoPosition) return;
+  out[0] = valid == 0 ? 0.f : (float)(correct / valid);
 }

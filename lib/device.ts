@@ -11,6 +11,8 @@ export class Device {
     readonly description: string,
   ) {}
 
+  private deterministicSetting = false;
+
   get kind(): 'cpu' | 'cuda' {
     return this.name === 'cpu' ? 'cpu' : 'cuda';
   }
@@ -28,6 +30,29 @@ export class Device {
   memory(): { bytes: number; tensors: number; cachedBytes: number } {
     const entry = native.memory()[this.name] ?? { bytes: 0, tensors: 0, cachedBytes: 0 };
     return { bytes: entry.bytes, tensors: entry.tensors, cachedBytes: entry.cachedBytes };
+  }
+
+  /** Whether convolutions are restricted to deterministic algorithms (see setDeterministic). */
+  get deterministic(): boolean {
+    return this.deterministicSetting;
+  }
+
+  /**
+   * On a GPU, true restricts convolutions to the cuDNN algorithms marked deterministic, which give the
+   * same bits on every run; false (the default) lets the fastest run, some of which add with atomics in
+   * an order that changes between runs. Ops queued before the call keep the old setting. The CPU has one
+   * algorithm per op, so there the setting is only recorded.
+   */
+  async setDeterministic(enabled: boolean): Promise<void> {
+    if (typeof enabled !== 'boolean') throw invalidArgument('true or false', 'enabled', enabled);
+    if (this.kind === 'cuda') {
+      try {
+        await native.setCudaDeterministic(this.name, enabled);
+      } catch (error) {
+        throw fromNativeError(error);
+      }
+    }
+    this.deterministicSetting = enabled;
   }
 
   /** Releases blocks the device's allocator keeps for reuse (a no-op on the CPU). */

@@ -49,6 +49,8 @@ export interface NativeAddon {
   openDevice(name: string): { name: string; description: string };
   memory(): Record<string, { bytes: number; tensors: number; cachedBytes: number; pendingOps: number }>;
   synchronize(device: string): Promise<void>;
+  /** A GPU's deterministic-convolution switch; resolves with "deterministic" or "fastest". */
+  setCudaDeterministic(device: string, enabled: boolean): Promise<string>;
   emptyCache(device: string): void;
 
   fill(y: Buffer, n: number, value: number): void;

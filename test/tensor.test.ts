@@ -1,6 +1,7 @@
 // tensor.test.ts — tensors: creation, reading, writing, views, disposal, memory accounting, bad input.
 import t from 'tap';
-import { Tensor, device, devices, memory, ops } from '../lib/index.js';
+import { Tensor, device, devices, memory, ops, type DeviceName } from '../lib/index.js';
+import { native } from '../lib/native.js';
 import { assertThrowsCode, forEachDevice, settleGarbage } from './helpers/index.js';
 
 t.test('devices lists the CPU first; auto resolves to a usable device', async (t) => {
@@ -8,6 +9,22 @@ t.test('devices lists the CPU first; auto resolves to a usable device', async (t
   const auto = device('auto');
   t.ok(devices().includes(auto.name));
   t.match(device('cpu').description, /threads/);
+});
+
+t.test('the deterministic-convolution setting: recorded per device, reaches a GPU, checked', async (t) => {
+  for (const name of devices()) {
+    const target = device(name as DeviceName);
+    t.equal(target.deterministic, false, `${name}: off by default (the fastest algorithms)`);
+    await target.setDeterministic(true);
+    t.equal(target.deterministic, true, `${name}: on`);
+    await target.setDeterministic(false);
+    t.equal(target.deterministic, false, `${name}: off again`);
+  }
+  await assertThrowsCode(t, () => device('cpu').setDeterministic('yes' as never), 'INVALID_ARGUMENT',
+    'Expected true or false for enabled but received "yes"');
+  // The native switch belongs to GPUs: the CPU's stream refuses it, which shows the entry is wired up.
+  await assertThrowsCode(t, () => native.setCudaDeterministic('cpu', true), 'INVALID_ARGUMENT',
+    'switching deterministic convolutions: deterministic convolution algorithms are a CUDA setting; cpu has only one algorithm per op');
 });
 
 t.test('bad device names are clear errors', async (t) => {

@@ -28,6 +28,8 @@ export interface ConvolutionAlgorithms {
   layer: string;
   shape: string;
   tf32: boolean;
+  /** Whether only deterministic algorithms may be picked (Device.setDeterministic). */
+  deterministic: boolean;
   workspaceLimitBytes: number;
   forward: AlgorithmTiming[];
   backwardData: AlgorithmTiming[];
@@ -46,14 +48,15 @@ type RawTiming = Omit<AlgorithmTiming, 'picked'>;
 const TENSOR_OP = 1, TENSOR_OP_ALLOW_CONVERSION = 2;
 
 /**
- * Marks the algorithm cudnet runs, by the rule of native/cuda/ops/conv.cpp's pick() applied to the
- * same list (sorted fastest first): the first that ran, fits the workspace limit, never converts to
- * FP16, and uses tensor-core math only in TF32 mode.
+ * Marks the algorithm cudnet runs, by the rule of native/cuda/ops/conv_choice.h's pickAlgorithm() applied
+ * to the same list (sorted fastest first): the first that ran, fits the workspace limit, never converts
+ * to FP16, uses tensor-core math only in TF32 mode, and is deterministic when only those may run.
  */
-export function markPicked(list: readonly RawTiming[], workspaceLimitBytes: number, tf32: boolean): AlgorithmTiming[] {
+export function markPicked(list: readonly RawTiming[], workspaceLimitBytes: number, tf32: boolean,
+  deterministic = false): AlgorithmTiming[] {
   const chosen = list.findIndex((entry) => entry.status === 'CUDNN_STATUS_SUCCESS' &&
     entry.workspaceBytes <= workspaceLimitBytes && entry.mathType !== TENSOR_OP_ALLOW_CONVERSION &&
-    (tf32 || entry.mathType !== TENSOR_OP));
+    (tf32 || entry.mathType !== TENSOR_OP) && (!deterministic || entry.deterministic));
   return list.map((entry, i) => ({ ...entry, picked: i === chosen }));
 }
 
@@ -84,11 +87,12 @@ export async function convolutionAlgorithms(net: Net, device: Device): Promise<A
     } catch (error) {
       throw fromNativeError(error);
     }
-    const raw = JSON.parse(text) as { shape: string; tf32: boolean; workspaceLimitBytes: number } &
+    const raw = JSON.parse(text) as { shape: string; tf32: boolean; deterministic: boolean; workspaceLimitBytes: number } &
       Record<'forward' | 'backwardData' | 'backwardFilter', RawTiming[]>;
-    const mark = (list: RawTiming[]) => markPicked(list, raw.workspaceLimitBytes, raw.tf32);
+    const mark = (list: RawTiming[]) => markPicked(list, raw.workspaceLimitBytes, raw.tf32, raw.deterministic);
     convolutions.push({
-      layer: layer.name, shape: raw.shape, tf32: raw.tf32, workspaceLimitBytes: raw.workspaceLimitBytes,
+      layer: layer.name, shape: raw.shape, tf32: raw.tf32, deterministic: raw.deterministic,
+      workspaceLimitBytes: raw.workspaceLimitBytes,
       forward: mark(raw.forward), backwardData: mark(raw.backwardData), backwardFilter: mark(raw.backwardFilter),
     });
   }

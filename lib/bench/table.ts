@@ -75,7 +75,8 @@ export function formatAlgorithms(report: AlgorithmReport): string {
       ...convolution.backwardData.map((entry) => algorithmRow('backward data', entry)),
       ...convolution.backwardFilter.map((entry) => algorithmRow('backward filter', entry)),
     ];
-    return `algorithms of ${convolution.layer} (${convolution.shape}, ${convolution.tf32 ? 'tf32' : 'fp32'}, ` +
+    const mode = `${convolution.tf32 ? 'tf32' : 'fp32'}${convolution.deterministic ? ', deterministic only' : ''}`;
+    return `algorithms of ${convolution.layer} (${convolution.shape}, ${mode}, ` +
       `workspace limit ${fixed(convolution.workspaceLimitBytes / 2 ** 20, 0)} MiB):\n` +
       formatTable(['direction', 'algorithm', 'ms', 'workspace MiB', 'math', 'picked'], rows, 2);
   }).join('\n');

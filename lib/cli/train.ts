@@ -29,6 +29,7 @@ export const TRAIN_FLAGS: FlagSpecs = {
   type: { type: 'string', choices: SOLVER_TYPES, value: '<solver>', description: `${SOLVER_TYPES.join(', ')} (default SGD)` },
   seed: { type: 'integer', default: 1, min: 0, value: '<n>', description: 'seed of the weight fillers, dropout and shuffling' },
   device: { type: 'string', default: 'auto', value: 'auto|cpu|cuda|cuda:N', description: 'where to train' },
+  deterministic: { type: 'boolean', default: true, description: 'GPU convolutions use only cuDNN\'s deterministic algorithms, so a run repeats exactly from its --seed (the default; --no-deterministic: the fastest algorithms)' },
   output: { type: 'string', value: '<folder>', description: 'where snapshots, prototxt files and log.jsonl go (default ./runs/<timestamp>)' },
   weights: { type: 'string', value: '<caffemodel>', description: 'start from these weights (matched by layer name), e.g. to fine-tune' },
   resume: { type: 'string', value: '<solverstate>', description: 'continue a run from its snapshot (iteration, history and weights)' },
@@ -49,6 +50,8 @@ export interface TrainResult {
   output: string;
   network: string;
   device: string;
+  /** Whether convolutions ran only deterministic algorithms (--deterministic). */
+  deterministic: boolean;
   epochs: number;
   iterations: number;
   seconds: number;
@@ -81,6 +84,9 @@ export function validationBatchSize(count: number): number {
 export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<TrainResult> {
   const started = performance.now();
   const device = resolveDevice(String(flags.device) as DeviceName);
+  // Every run is seeded (--seed defaults to 1), so unless asked otherwise it also repeats exactly.
+  const deterministic = flags.deterministic !== false;
+  await device.setDeterministic(deterministic);
   const data: TrainingData = flags.dataset ? await datasetFolderData(resolve(String(flags.dataset))) : mnistData();
   const batchSize = Number(flags['batch-size']);
   const valBatchSize = validationBatchSize(data.valCount);
@@ -97,7 +103,8 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
   const sources = await data.open(network.trainVal, batchSize, valBatchSize, seed);
   const log = new RunLog(join(output, 'log.jsonl'));
   const progress = new TrainingProgress(hooks.streams.stdout, parameter.max_iter, epochs, hooks.interactive);
-  progress.line(`Training ${network.name} on ${data.description}, ${device.name}: ${device.description}`);
+  const algorithms = device.kind === 'cuda' ? (deterministic ? ', deterministic convolutions' : ', fastest convolutions') : '';
+  progress.line(`Training ${network.name} on ${data.description}, ${device.name}: ${device.description}${algorithms}`);
   try {
     const solver = new Solver(parameter, {
       device, baseDir: output, sources: { '*': sources.train }, testSources: [{ '*': sources.val }],
@@ -106,7 +113,10 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
     hooks.onSolver?.(solver);
     const result = await runSolver(solver, { log, progress, itersPerEpoch, epochs, started, device: device.name });
     solver.dispose();
-    return { ...result, output, network: network.name, device: device.name, epochs, seconds: (performance.now() - started) / 1000 };
+    return {
+      ...result, output, network: network.name, device: device.name, deterministic: device.deterministic, epochs,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     progress.stop();
     await log.close();

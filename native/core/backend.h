@@ -32,6 +32,7 @@ class Backend {
   // allocate throws Error("OUT_OF_MEMORY", ...) naming the bytes; never returns null for bytes > 0.
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* pointer, size_t bytes) = 0;
+  // Returns once the source may be freed or reused (the bytes have left host memory).
   virtual void copyFromHost(void* destination, const void* source, size_t bytes) = 0;
   // Returns once the bytes are in host memory (waits for the work before it).
   virtual void copyToHost(void* destination, const void* source, size_t bytes) = 0;

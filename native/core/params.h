@@ -87,6 +87,14 @@ struct AccuracyParams {
   int ignoreLabel = -1;
 };
 
+// What a device checking labels for softmax loss or accuracy hands back to the host, which raises the
+// CPU's error for it: the first position whose label is neither ignored nor in [0, channels), or -1 when
+// every label is usable, and that label as stored (a float, so the message can show NaN or 1e+10).
+struct LabelCheck {
+  long long position = -1;
+  float value = 0.f;
+};
+
 enum class SolverKind : int { Sgd = 0, Nesterov = 1, AdaGrad = 2, RmsProp = 3, AdaDelta = 4, Adam = 5 };
 enum class Regularization : int { L2 = 0, L1 = 1 };
 

@@ -331,9 +331,14 @@ void CudaBackend::release(void* pointer, size_t bytes) { allocator_->release(poi
 
 void CudaBackend::copyFromHost(void* destination, const void* source, size_t bytes) {
   if (bytes == 0) return;
-  // From pageable memory the call returns once the source has been staged, so the caller may reuse it.
   checkDriver(libraries().driver.cuMemcpyHtoDAsync_v2(reinterpret_cast<uintptr_t>(destination), source, bytes, stream_),
               [&] { return "copying " + std::to_string(bytes) + " bytes to " + name(); });
+  // The source is host memory the caller frees as soon as this returns (a write's copy of the values
+  // lives only as long as its stream task), and the driver promises to be done with pageable memory
+  // only for the synchronous copy; an asynchronous one may still be reading it. So wait for the copy.
+  // This runs on the device's stream thread (native/core/stream.cpp), never on the event loop, and
+  // staging through pinned memory would need cuMemHostAlloc, which the loader does not resolve.
+  synchronize();
 }
 
 void CudaBackend::copyToHost(void* destination, const void* source, size_t bytes) {

@@ -14,6 +14,7 @@
 #include "api/cudnn.h"
 #include "api/driver.h"
 #include "kernels.h"
+#include "ops/conv_choice.h"
 
 namespace cudnet::cuda {
 
@@ -33,6 +34,11 @@ class CudaBackend final : public Backend {
   // TF32 tensor cores for convolutions and GEMM (off by default: float32 results agree with the CPU).
   void setTf32(bool enabled);
   bool tf32() const { return tf32_; }
+  // Only convolution algorithms cuDNN marks deterministic (off by default: the fastest run, and some, such
+  // as backward-data and backward-filter ALGO_0, add with atomics in an order that changes between runs).
+  // Plans are keyed by it, as by TF32, so each setting keeps its own choices.
+  void setDeterministic(bool enabled) { deterministic_ = enabled; }
+  bool deterministic() const { return deterministic_; }
 
   // memory (cuda_backend.cpp)
   void* allocate(size_t bytes) override;
@@ -108,6 +114,9 @@ class CudaBackend final : public Backend {
   void applyMathModes();
   void reduce(int kind, size_t n, const float* x, const float* y, float* out);
   ConvolutionPlan& planFor(const Conv2dParams& p);
+  ConvolutionMode convolutionMode() const { return ConvolutionMode{tf32_, deterministic_}; }
+  LabelCheck* labelCheck();                  // in scratch_ (ops/softmax.cpp)
+  void throwOnUnusableLabel(int channels);  // reads labelCheck() back (ops/softmax.cpp)
   void* workspace(size_t bytes);  // the shared cuDNN workspace, grown (between iterations) as needed
   size_t workspaceLimit() const { return workspaceLimit_; }
   friend struct ConvolutionSearch;
@@ -120,13 +129,14 @@ class CudaBackend final : public Backend {
   api::cublasHandle_t cublas_ = nullptr;
   std::unique_ptr<KernelModule> kernels_;
   std::unique_ptr<CachingAllocator> allocator_;
-  void* scratch_ = nullptr;  // reduction partials (1024 doubles) then the loss normalizer (one float)
+  void* scratch_ = nullptr;  // reduction partials (1024 doubles), then the loss normalizer and the label check
   void* workspace_ = nullptr;
   size_t workspaceBytes_ = 0;
   size_t workspaceLimit_ = 0;
   bool tf32_ = false;
+  bool deterministic_ = false;
   std::string description_;
-  std::map<std::array<int, 15>, std::unique_ptr<ConvolutionPlan>> plans_;
+  std::map<std::array<int, 16>, std::unique_ptr<ConvolutionPlan>> plans_;
 };
 
 // Number of usable CUDA devices; 0 when none, with whyNot set to one message saying what is missing

@@ -10,7 +10,7 @@ const entry = (algorithm: number, overrides: Partial<Parameters<typeof markPicke
   mathType: 3, deterministic: true, ...overrides,
 });
 
-t.test('the pick follows native/cuda/ops/conv.cpp: first that ran, fits, and keeps fp32 math', async (t) => {
+t.test('the pick follows native/cuda/ops/conv_choice.h: first that ran, fits, keeps fp32 math, deterministic when asked', async (t) => {
   const list = [
     entry(6, { status: 'CUDNN_STATUS_NOT_SUPPORTED', milliseconds: null }),
     entry(5, { workspaceBytes: 2 ** 31 }),
@@ -21,6 +21,10 @@ t.test('the pick follows native/cuda/ops/conv.cpp: first that ran, fits, and kee
   t.same(markPicked(list, 2 ** 30, false).map((e) => e.picked), [false, false, false, false, true], 'fp32: tensor-op math skipped');
   t.same(markPicked(list, 2 ** 30, true).map((e) => e.picked), [false, false, false, true, false], 'tf32: tensor-op math allowed');
   t.same(markPicked(list, 2 ** 32, false).map((e) => e.picked), [false, true, false, false, false], 'a larger workspace limit');
+  const nondeterministicFirst = [entry(0, { deterministic: false }), entry(1)];
+  t.same(markPicked(nondeterministicFirst, 2 ** 30, false).map((e) => e.picked), [true, false], 'any algorithm by default');
+  t.same(markPicked(nondeterministicFirst, 2 ** 30, false, true).map((e) => e.picked), [false, true],
+    'deterministic: only deterministic algorithms');
 });
 
 const gpu = devices().find((name) => name.startsWith('cuda:'));

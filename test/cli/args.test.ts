@@ -2,6 +2,7 @@
 import t from 'tap';
 import { parseFlags, type FlagSpecs } from '../../lib/cli/args.js';
 import { runCli } from '../../lib/cli/main.js';
+import { TRAIN_FLAGS } from '../../lib/cli/train.js';
 import { captureStreams } from './fixtures/capture.js';
 
 const SPECS: FlagSpecs = {
@@ -17,6 +18,13 @@ t.test('flags as "--name value" and "--name=value", booleans, defaults and posit
   t.same(parsed.positionals, ['extra']);
   t.equal(parseFlags(['--no-quiet'], SPECS).flags.quiet, false);
   t.equal(parseFlags(['-h'], SPECS).help, true);
+});
+
+t.test('cudnet train: --deterministic is on by default, --no-deterministic turns it off', async (t) => {
+  t.equal(parseFlags([], TRAIN_FLAGS).flags.deterministic, true);
+  t.equal(parseFlags(['--no-deterministic'], TRAIN_FLAGS).flags.deterministic, false);
+  t.equal(parseFlags(['--deterministic=false'], TRAIN_FLAGS).flags.deterministic, false);
+  t.equal(parseFlags(['--no-deterministic', '--deterministic'], TRAIN_FLAGS).flags.deterministic, true);
 });
 
 t.test('mistakes are reported with the flag named', async (t) => {
@@ -46,6 +54,7 @@ t.test('cudnet: unknown commands and flags exit with 2 and a suggestion', async 
   const help = captureStreams();
   t.equal(await runCli(['train', '--help'], help), 0);
   t.match(help.out(), /Usage: cudnet train \[options\][\s\S]*--batch-size <n>\s+training images per iteration \(default 64\)/);
+  t.match(help.out(), /\n  --deterministic\s+GPU convolutions use only cuDNN's deterministic algorithms, so a run repeats exactly from its --seed \(the default; --no-deterministic: the fastest algorithms\)\n/);
 
   const none = captureStreams();
   t.equal(await runCli([], none), 2);

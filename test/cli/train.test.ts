@@ -7,6 +7,7 @@ import { parseNetPrototxt, parseSolverPrototxt } from '../../lib/caffe/index.js'
 import { parseFlags } from '../../lib/cli/args.js';
 import { runCli } from '../../lib/cli/main.js';
 import { train, TRAIN_FLAGS, validationBatchSize } from '../../lib/cli/train.js';
+import { device } from '../../lib/device.js';
 import { captureStreams } from './fixtures/capture.js';
 
 t.test('LeNet learns the digits: two epochs (250 iterations) reach well above chance', async (t) => {
@@ -51,9 +52,20 @@ t.test('a stop request ends training after the current iteration and writes a sn
   });
   t.equal(result.stopped, true);
   t.equal(result.iterations, 10);
+  t.equal(result.deterministic, true, 'a seeded run asks for deterministic convolutions by default');
   t.same(result.snapshots, [join(output, 'snapshot_iter_10.caffemodel')]);
   const records = (await readFile(join(output, 'log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
   t.equal(records.at(-1).type, 'stopped');
+});
+
+t.test('--no-deterministic reaches the device the run trains on', async (t) => {
+  const output = await mkdtemp(join(tmpdir(), 'cudnet-train-'));
+  const { flags } = parseFlags(['--epochs', '1', '--device', 'cpu', '--output', output, '--no-deterministic'], TRAIN_FLAGS);
+  const result = await train(flags, {
+    streams: captureStreams(), interactive: false, onSolver: (solver) => solver.on('iteration', () => solver.stop()),
+  });
+  t.equal(result.deterministic, false);
+  t.equal(device('cpu').deterministic, false, 'the device holds the setting');
 });
 
 t.test('the validation batch divides the validation set when it can', async (t) => {

@@ -169,6 +169,17 @@ forEachDevice(t, async (t, dev) => {
       'accuracy(outer=5, channels=10, inner=1): label -1 at position 1 is outside [0, 10)');
     const ignored = softmaxLossForward(prob, Tensor.from([1, 2, 3, -1, 4], [5], dev), undefined, { ignoreLabel: -1 });
     assertClose(t, await ignored.data(), [-Math.log(0.1)], 'an ignored label may be outside the range');
+    const dx = Tensor.zeros([5, 10], dev, 3);
+    await assertThrowsCode(t, () => softmaxLossBackward(prob, Tensor.from([1, 2, NaN, 10, 4], [5], dev),
+      Tensor.zeros([1], dev, 1), dx).data(), 'INVALID_ARGUMENT',
+      'softmax loss backward(outer=5, channels=10, inner=1): label nan at position 2 is outside [0, 10)');
+    t.same(Array.from(await dx.data()), new Array(50).fill(3), 'the backward pass leaves dx as it was');
+  });
+
+  t.test('accuracy with every label ignored is 0, as Caffe (not 0/0)', async (t) => {
+    const scores = Tensor.from(randomArray(12, random), [4, 3], dev);
+    const out = accuracy(scores, Tensor.from([2, 2, 2, 2], [4], dev), undefined, { ignoreLabel: 2 });
+    t.same(Array.from(await out.data()), [0]);
   });
 
   t.test('argument errors', async (t) => {

@@ -1,6 +1,7 @@
-// cuda_algorithms.cpp — entry points for `cudnet bench` on a GPU: every cuDNN convolution algorithm of one
-// shape with its time and workspace, and the TF32 switch that `--precision tf32` turns on.
-// Both run on the device's stream thread, where the CUDA context is current; the JS thread only waits on a Promise.
+// cuda_algorithms.cpp — entry points for the GPU's convolution settings: every cuDNN convolution algorithm
+// of one shape with its time and workspace (`cudnet bench --algorithms`), the TF32 switch that
+// `--precision tf32` turns on, and the deterministic-algorithms switch (Device.setDeterministic).
+// All run on the device's stream thread, where the CUDA context is current; the JS thread only waits on a Promise.
 #include <functional>
 
 #include "../../core/params.h"
@@ -14,9 +15,10 @@ namespace {
 class StreamTextWorker : public Napi::AsyncWorker {
  public:
   using Work = std::function<std::string(Backend&)>;
-  StreamTextWorker(Napi::Env env, std::string name, Work work)
+  // `what` names the work in an error message ("<what>: <reason>").
+  StreamTextWorker(Napi::Env env, std::string name, std::string what, Work work)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), name_(std::move(name)),
-        work_(std::move(work)) {}
+        what_(std::move(what)), work_(std::move(work)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
@@ -25,8 +27,8 @@ class StreamTextWorker : public Napi::AsyncWorker {
       std::string* text = &text_;
       Work work = work_;
       Backend* backend = &device->backend();
-      device->stream().enqueue([backend, text, work] { *text = work(*backend); },
-                               [] { return std::string("convolution algorithm timing"); });
+      std::string what = what_;
+      device->stream().enqueue([backend, text, work] { *text = work(*backend); }, [what] { return what; });
       StreamError error;
       if (!device->stream().waitIdle(&error)) {
         code_ = error.code;
@@ -47,6 +49,7 @@ class StreamTextWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::string name_;
+  std::string what_;
   Work work_;
   std::string text_;
   std::string code_;
@@ -64,7 +67,7 @@ std::string deviceArg(const Napi::CallbackInfo& info, size_t index) {
 CUDNET_ENTRY(convolutionAlgorithms) {
   std::string name = deviceArg(info, 0);
   Conv2dParams p = convParamsArg(info, 1);
-  auto* worker = new StreamTextWorker(info.Env(), name,
+  auto* worker = new StreamTextWorker(info.Env(), name, "convolution algorithm timing",
                                       [p](Backend& backend) { return cuda::convolutionAlgorithmsJson(backend, p); });
   Napi::Promise promise = worker->promise();
   worker->Queue();
@@ -76,11 +79,32 @@ CUDNET_ENTRY(convolutionAlgorithms) {
 CUDNET_ENTRY(setCudaTf32) {
   std::string name = deviceArg(info, 0);
   bool enabled = boolArg(info, 1, "enabled");
-  auto* worker = new StreamTextWorker(info.Env(), name, [enabled](Backend& backend) {
+  auto* worker = new StreamTextWorker(info.Env(), name, "switching TF32", [enabled](Backend& backend) {
     auto* cuda = dynamic_cast<cuda::CudaBackend*>(&backend);
     if (cuda == nullptr) throw Error("INVALID_ARGUMENT", "TF32 is a CUDA mode; " + backend.name() + " has none");
     cuda->setTf32(enabled);
     return std::string(enabled ? "tf32" : "fp32");
+  });
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// setCudaDeterministic(device, enabled) → Promise<string>: restricts a GPU's convolutions to algorithms cuDNN
+// marks deterministic, or lifts that (ops queued before it keep the old setting); resolves with
+// "deterministic" or "fastest".
+CUDNET_ENTRY(setCudaDeterministic) {
+  std::string name = deviceArg(info, 0);
+  bool enabled = boolArg(info, 1, "enabled");
+  const std::string what = "switching deterministic convolutions";
+  auto* worker = new StreamTextWorker(info.Env(), name, what, [enabled](Backend& backend) {
+    auto* cuda = dynamic_cast<cuda::CudaBackend*>(&backend);
+    if (cuda == nullptr) {
+      throw Error("INVALID_ARGUMENT", "deterministic convolution algorithms are a CUDA setting; " + backend.name() +
+                                          " has only one algorithm per op");
+    }
+    cuda->setDeterministic(enabled);
+    return std::string(enabled ? "deterministic" : "fastest");
   });
   Napi::Promise promise = worker->promise();
   worker->Queue();

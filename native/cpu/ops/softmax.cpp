@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../core/error.h"
+#include "../../core/labels.h"
 #include "../cpu_backend.h"
 
 namespace cudnet::cpu {
@@ -86,9 +87,7 @@ void softmaxBackwardBlock(int channels, int inner, int begin, int end, const flo
 int labelAt(const float* labels, size_t position, int channels) {
   float value = labels[position];
   if (value > -1.f && value < static_cast<float>(channels)) return static_cast<int>(value);
-  std::string shown = std::isfinite(value) ? std::to_string(static_cast<long long>(value)) : std::to_string(value);
-  throw Error("INVALID_ARGUMENT", "label " + shown + " at position " + std::to_string(position) +
-                                      " is outside [0, " + std::to_string(channels) + ")");
+  throw labelOutsideRange(value, position, channels);
 }
 
 // True when the label truncates to ignoreLabel (only values that fit an int are truncated).

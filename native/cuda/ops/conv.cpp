@@ -1,6 +1,7 @@
 // conv.cpp — CudaBackend's convolution through cuDNN: groups on the descriptor, algorithms chosen by
-// timing the candidates once per shape (cudnnFind*AlgorithmEx) within the workspace limit, Caffe's
-// accumulation of filter and bias gradients (beta = 1) and overwritten data gradient (beta = 0).
+// timing the candidates once per shape and mode (cudnnFind*AlgorithmEx) within the workspace limit, by
+// the rule of conv_choice.h, Caffe's accumulation of filter and bias gradients (beta = 1) and
+// overwritten data gradient (beta = 0).
 #include <algorithm>
 #include <sstream>
 #include <vector>
@@ -23,38 +24,30 @@ std::string convolutionText(const Conv2dParams& p) {
   return text.str();
 }
 
-std::array<int, 15> keyOf(const Conv2dParams& p, bool tf32) {
+std::array<int, 16> keyOf(const Conv2dParams& p, const ConvolutionMode& mode) {
   return {p.N, p.C, p.H, p.W, p.K, p.kernelH, p.kernelW, p.padH, p.padW, p.strideH, p.strideW, p.dilationH,
-          p.dilationW, p.group, tf32 ? 1 : 0};
+          p.dilationW, p.group, mode.tf32 ? 1 : 0, mode.deterministic ? 1 : 0};
 }
 
 const float kOne = 1.f, kZero = 0.f;
 
-// Which timed result to keep: it ran, it fits the workspace limit, and in float32 mode it does not
-// use tensor-core math (TF32 would change results); the list is sorted fastest first.
-AlgorithmChoice pick(const api::cudnnConvolutionAlgoPerf_t* results, int count, size_t limit, bool tf32,
-                     const std::string& what) {
-  for (int i = 0; i < count; ++i) {
-    const auto& result = results[i];
-    if (result.status != api::CUDNN_STATUS_SUCCESS || result.memory > limit) continue;
-    if (result.mathType == api::CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
-    if (!tf32 && result.mathType == api::CUDNN_TENSOR_OP_MATH) continue;
-    return AlgorithmChoice{true, result.algo, result.mathType, result.memory};
-  }
-  throw Error("CUDNN_STATUS_NOT_SUPPORTED", "no cuDNN algorithm runs " + what + " within the workspace limit of " +
-                                                std::to_string(limit >> 20) + " MiB (CUDNET_CUDNN_WORKSPACE_MB)");
+void useMathType(api::cudnnConvolutionDescriptor_t convolution, int mathType, const std::string& what) {
+  checkCudnn(libraries().cudnn.cudnnSetConvolutionMathType(convolution, mathType), what);
 }
 
 }  // namespace
 
-// The temporary workspace for timing candidates: as much of the limit as the device can give, handed
-// back to the driver right after the search so it never stays reserved.
+// One search of one direction. It first sets the mode's search math type on the descriptor: cuDNN times
+// the candidates under the descriptor's math type, and running the previous direction's choice left that
+// choice's math type there. Then the temporary workspace for timing candidates: as much of the limit as
+// the device can give, handed back to the driver right after the search so it never stays reserved.
 struct ConvolutionSearch {
   CudaBackend& backend;
   void* space = nullptr;
   size_t bytes = 0;
 
-  explicit ConvolutionSearch(CudaBackend& owner) : backend(owner) {
+  ConvolutionSearch(CudaBackend& owner, ConvolutionPlan& plan) : backend(owner) {
+    useMathType(plan.convolution.get(), searchMathType(backend.convolutionMode()), "setting the search math type");
     const api::DriverApi& driver = libraries().driver;
     size_t freeBytes = 0, totalBytes = 0;
     driver.cuMemGetInfo_v2(&freeBytes, &totalBytes);
@@ -79,7 +72,7 @@ struct ConvolutionSearch {
 };
 
 ConvolutionPlan& CudaBackend::planFor(const Conv2dParams& p) {
-  auto key = keyOf(p, tf32_);
+  auto key = keyOf(p, convolutionMode());
   auto found = plans_.find(key);
   if (found != plans_.end()) return *found->second;
   const api::CudnnApi& cudnn = libraries().cudnn;
@@ -96,25 +89,14 @@ ConvolutionPlan& CudaBackend::planFor(const Conv2dParams& p) {
                                                    api::CUDNN_DATA_FLOAT),
              what);
   checkCudnn(cudnn.cudnnSetConvolutionGroupCount(plan->convolution.get(), p.group), what);
-  checkCudnn(cudnn.cudnnSetConvolutionMathType(plan->convolution.get(),
-                                               tf32_ ? api::CUDNN_DEFAULT_MATH : api::CUDNN_FMA_MATH),
-             what);
   return *plans_.emplace(key, std::move(plan)).first->second;
 }
-
-namespace {
-
-void useMathType(api::cudnnConvolutionDescriptor_t convolution, int mathType, const std::string& what) {
-  checkCudnn(libraries().cudnn.cudnnSetConvolutionMathType(convolution, mathType), what);
-}
-
-}  // namespace
 
 void CudaBackend::conv2dForward(const Conv2dParams& p, const float* x, const float* w, const float* b, float* y) {
   const api::CudnnApi& cudnn = libraries().cudnn;
   ConvolutionPlan& plan = planFor(p);
   if (!plan.forward.chosen) {
-    ConvolutionSearch search(*this);
+    ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
     cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount);
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
@@ -123,7 +105,8 @@ void CudaBackend::conv2dForward(const Conv2dParams& p, const float* x, const flo
                                                             static_cast<int>(results.size()), &count, results.data(),
                                                             search.space, search.bytes),
                [&] { return "timing forward convolution algorithms for " + convolutionText(p); });
-    plan.forward = pick(results.data(), count, search.bytes, tf32_, "the forward convolution " + convolutionText(p));
+    plan.forward = pickAlgorithm(results.data(), count, search.bytes, convolutionMode(),
+                                 "the forward convolution " + convolutionText(p));
   }
   void* space = workspace(plan.forward.workspaceBytes);
   auto what = [&] { return "conv2dForward " + convolutionText(p); };
@@ -142,7 +125,7 @@ void CudaBackend::conv2dBackwardData(const Conv2dParams& p, const float* w, cons
   const api::CudnnApi& cudnn = libraries().cudnn;
   ConvolutionPlan& plan = planFor(p);
   if (!plan.backwardData.chosen) {
-    ConvolutionSearch search(*this);
+    ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
     cudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cudnn_, &maxCount);
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
@@ -150,7 +133,8 @@ void CudaBackend::conv2dBackwardData(const Conv2dParams& p, const float* w, cons
                    cudnn_, plan.w.get(), w, plan.y.get(), dy, plan.convolution.get(), plan.x.get(), dx,
                    static_cast<int>(results.size()), &count, results.data(), search.space, search.bytes),
                [&] { return "timing backward-data convolution algorithms for " + convolutionText(p); });
-    plan.backwardData = pick(results.data(), count, search.bytes, tf32_, "the backward-data convolution " + convolutionText(p));
+    plan.backwardData = pickAlgorithm(results.data(), count, search.bytes, convolutionMode(),
+                                      "the backward-data convolution " + convolutionText(p));
   }
   void* space = workspace(plan.backwardData.workspaceBytes);
   auto what = [&] { return "conv2dBackwardData " + convolutionText(p); };
@@ -170,7 +154,7 @@ void CudaBackend::conv2dBackwardFilter(const Conv2dParams& p, const float* x, co
     const size_t filterBytes = size_t(p.K) * (p.C / p.group) * p.kernelH * p.kernelW * sizeof(float);
     void* trial = allocate(filterBytes);
     try {
-      ConvolutionSearch search(*this);
+      ConvolutionSearch search(*this, plan);
       int maxCount = 0, count = 0;
       cudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cudnn_, &maxCount);
       std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
@@ -178,8 +162,8 @@ void CudaBackend::conv2dBackwardFilter(const Conv2dParams& p, const float* x, co
                      cudnn_, plan.x.get(), x, plan.y.get(), dy, plan.convolution.get(), plan.w.get(), trial,
                      static_cast<int>(results.size()), &count, results.data(), search.space, search.bytes),
                  [&] { return "timing backward-filter convolution algorithms for " + convolutionText(p); });
-      plan.backwardFilter =
-          pick(results.data(), count, search.bytes, tf32_, "the backward-filter convolution " + convolutionText(p));
+      plan.backwardFilter = pickAlgorithm(results.data(), count, search.bytes, convolutionMode(),
+                                          "the backward-filter convolution " + convolutionText(p));
     } catch (...) {
       release(trial, filterBytes);
       throw;
@@ -254,13 +238,13 @@ std::string CudaBackend::convolutionAlgorithmsJson(const Conv2dParams& p) {
     fill(xCount, 0.5f, x);
     fill(yCount, 0.25f, y);
     fill(wCount, 0.125f, w);
-    ConvolutionSearch search(*this);
+    ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
     cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount);
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 8));
     auto what = [&] { return "timing convolution algorithms for " + convolutionText(p); };
-    useMathType(plan.convolution.get(), tf32_ ? api::CUDNN_DEFAULT_MATH : api::CUDNN_FMA_MATH, what());
     out << "{\"shape\":\"" << convolutionText(p) << "\",\"tf32\":" << (tf32_ ? "true" : "false")
+        << ",\"deterministic\":" << (deterministic_ ? "true" : "false")
         << ",\"workspaceLimitBytes\":" << search.bytes << ",\"forward\":";
     checkCudnn(cudnn.cudnnFindConvolutionForwardAlgorithmEx(cudnn_, plan.x.get(), x, plan.w.get(), w,
                                                             plan.convolution.get(), plan.y.get(), y,
