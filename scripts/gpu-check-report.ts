@@ -161,14 +161,35 @@ export function algorithmPicks(benchJson: unknown): { kind: 'cuda' | 'cpu'; pick
 export interface OpAgreement { name: string; output: string; relativeError: number }
 
 /** The cross-check's per-op file: every case and output with its largest relative error, worst first. */
-export function opAgreement(json: unknown): { device: string; standIn: boolean; ops: OpAgreement[] } {
-  const parsed = json as { device: string; standIn: boolean; agreement: Record<string, Record<string, number | null>> };
+export function opAgreement(json: unknown): { device: string; standIn: boolean; precision: string; ops: OpAgreement[] } {
+  const parsed = json as { device: string; standIn: boolean; precision?: string; agreement: Record<string, Record<string, number | null>> };
   if (typeof parsed.agreement !== 'object' || parsed.agreement === null) throw new Error('the cross-check report has no agreement');
   const ops: OpAgreement[] = [];
   for (const [name, outputs] of Object.entries(parsed.agreement))
     for (const [output, error] of Object.entries(outputs)) ops.push({ name, output, relativeError: error ?? Infinity });
   ops.sort((a, b) => b.relativeError - a.relativeError);
-  return { device: parsed.device, standIn: parsed.standIn, ops };
+  return { device: parsed.device, standIn: parsed.standIn, precision: parsed.precision ?? 'fp32', ops };
+}
+
+export interface AgreementFigure {
+  device: string;
+  standIn: boolean;
+  /** The GPU side's math: fp32, or tf32 (a CPU standing in always computes fp32). */
+  precision: string;
+  worst: OpAgreement[];
+  count: number;
+  /** Every output within the bar: 1e-5 relative in fp32, 1e-3 with TF32. */
+  withinBar: boolean;
+}
+
+/** The report's figure for one cross-check run: the worst outputs and whether all are within the bar. */
+export function agreementFigure(json: unknown, requested: 'fp32' | 'tf32'): AgreementFigure {
+  const parsed = opAgreement(json);
+  const bar = requested === 'tf32' ? 1e-3 : 1e-5;
+  return {
+    device: parsed.device, standIn: parsed.standIn, precision: parsed.precision, worst: parsed.ops.slice(0, 15),
+    count: parsed.ops.length, withinBar: parsed.ops.every((op) => op.relativeError <= bar),
+  };
 }
 
 // ---- the report ------------------------------------------------------------------------------------
@@ -180,7 +201,8 @@ export interface Report {
   versions: Record<string, string>;
   steps: Step[];
   figures: {
-    agreement?: { device: string; standIn: boolean; worst: OpAgreement[]; count: number; withinFp32: boolean };
+    agreement?: AgreementFigure;
+    agreementTf32?: AgreementFigure;
     lenet?: TrainingSummary;
     alexnet?: { cudnet: NetTiming[]; pytorch?: PytorchTiming; ratios: Record<string, number> };
     algorithms?: ReturnType<typeof algorithmPicks>;
@@ -210,11 +232,13 @@ export function reportMarkdown(report: Report): string {
     '| step | status | seconds | summary |', '|---|---|---|---|',
     ...report.steps.map((s) => `| ${cell(s.name)} | ${s.status} | ${s.seconds.toFixed(1)} | ${cell(s.summary)} |`),
   ];
-  const { agreement, lenet, alexnet, algorithms } = report.figures;
-  if (agreement) {
-    lines.push('', `## Agreement with the CPU (${agreement.count} outputs${agreement.standIn ? `, ${agreement.device} standing in` : ''}; worst first)`, '',
+  const { agreement, agreementTf32, lenet, alexnet, algorithms } = report.figures;
+  for (const [figure, asked] of [[agreement, 'fp32'], [agreementTf32, 'tf32']] as const) {
+    if (!figure) continue;
+    lines.push('', `## Agreement with the CPU, ${asked} (${figure.count} outputs, ${figure.withinBar ? 'all' : 'NOT all'} within ${asked === 'tf32' ? '1e-3' : '1e-5'}` +
+      `${figure.standIn ? `; ${figure.device} standing in, computing ${figure.precision}` : ''}; worst first)`, '',
       '| case | output | max relative error |', '|---|---|---|',
-      ...agreement.worst.map((op) => `| ${cell(op.name)} | ${cell(op.output)} | ${op.relativeError.toExponential(2)} |`));
+      ...figure.worst.map((op) => `| ${cell(op.name)} | ${cell(op.output)} | ${op.relativeError.toExponential(2)} |`));
   }
   if (lenet) {
     lines.push('', '## LeNet on MNIST, 10 epochs', '',

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { cudaUnavailableReason, devices } from '../lib/index.js';
 import { native } from '../lib/native.js';
 import {
-  algorithmPicks, jsonDocument, opAgreement, parsePytorchTiming, parseTimeReport, ratios, reportMarkdown,
+  agreementFigure, algorithmPicks, jsonDocument, parsePytorchTiming, parseTimeReport, ratios, reportMarkdown,
   summarizeTrainingLog, type NetTiming, type PytorchTiming, type Report, type Status, type Step,
 } from './gpu-check-report.js';
 
@@ -161,37 +161,58 @@ function conformance(): Outcome {
 }
 
 // ---- tests: the whole tap suite in a checkout; the compiled CUDA tests in a bundle ----------------------
-function tests(): Outcome {
-  const agreementFile = join(work, 'agreement.json');
-  const env = { CUDNET_CROSS_CHECK_REPORT: agreementFile, ...(rehearse ? { CUDNET_CROSS_CHECK_DEVICE: 'cpu' } : {}) };
-  const tap = join(root, 'node_modules/.bin/tap');
-  const bundled = join(root, 'dist/test/cuda');  // compiled by gpu-bundle, run with its small tap stand-in
-  let result: { ok: boolean; status: number | null; stdout: string; stderr: string };
-  if (existsSync(bundled)) {
-    const files = readdirSync(bundled).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(bundled, f));
-    const runs = files.map((file) => run(process.execPath, ['--expose-gc', file], 300, env));
-    result = { ok: runs.every((r) => r.ok), status: runs.find((r) => !r.ok)?.status ?? 0,
+const bundledTests = join(root, 'dist/test');  // compiled by gpu-bundle, run with its small tap stand-in
+const tap = join(root, 'node_modules/.bin/tap');
+
+interface TestRun { ok: boolean; status: number | null; stdout: string; stderr: string }
+
+/** Runs test files (all of test/cuda by default) with the bundle's tap stand-in, or tap in a checkout. */
+function runTests(env: NodeJS.ProcessEnv, only?: string): TestRun | undefined {
+  if (existsSync(bundledTests)) {
+    const files = readdirSync(bundledTests, { recursive: true }).map(String)
+      .filter((f) => f.endsWith('.test.js') && (!only || f.endsWith(`/${only}.test.js`))).sort();
+    const runs = files.map((file) => {
+      console.log(`--- ${file}`);
+      return run(process.execPath, ['--expose-gc', join(bundledTests, file)], 300, env);
+    });
+    return { ok: runs.every((r) => r.ok), status: runs.find((r) => !r.ok)?.status ?? 0,
       stdout: runs.map((r) => r.stdout).join('\n'), stderr: runs.map((r) => r.stderr + (r.error ? `\n${r.error}` : '')).join('\n') };
-  } else if (existsSync(tap)) {
-    result = run(tap, ['--reporter=terse', ...(rehearse ? ['test/cuda'] : [])], 480, env);
-  } else {
-    return { status: 'fail', summary: 'neither the bundled CUDA tests nor tap is here' };
   }
+  if (existsSync(tap)) {
+    const files = only ? [`test/cuda/${only}.test.ts`] : rehearse ? ['test/cuda', 'test/ops', 'test/tensor.test.ts'] : [];
+    return run(tap, ['--reporter=terse', ...files], 480, env);
+  }
+  return undefined;
+}
+
+function tests(): Outcome {
+  const standIn = rehearse ? { CUDNET_CROSS_CHECK_DEVICE: 'cpu' } : {};
+  const fp32File = join(work, 'agreement-fp32.json');
+  const tf32File = join(work, 'agreement-tf32.json');
+  const result = runTests({ CUDNET_CROSS_CHECK_REPORT: fp32File, ...standIn });
+  if (result === undefined) return { status: 'fail', summary: 'neither the bundled CUDA tests nor tap is here' };
   console.log(tail(result.stdout + result.stderr, 60));
-  const failed = /(^|\n)\s*not ok /.test(result.stdout);
+  // The cross-check again with TF32 tensor cores allowed on the GPU side (bar 1e-3).
+  const tf32 = runTests({ CUDNET_CROSS_CHECK_REPORT: tf32File, CUDNET_CROSS_CHECK_TF32: '1', ...standIn }, 'cross-check');
+  if (tf32) console.log(tail(tf32.stdout + tf32.stderr, 10));
+  const failed = (text: string) => /(^|\n)\s*not ok /.test(text);
   const skips = (result.stdout.match(/# SKIP/g) ?? []).length;
-  if (existsSync(agreementFile)) {
-    const agreement = opAgreement(JSON.parse(readFileSync(agreementFile, 'utf8')));
-    figures.agreement = { device: agreement.device, standIn: agreement.standIn, worst: agreement.ops.slice(0, 15),
-      count: agreement.ops.length, withinFp32: agreement.ops.every((op) => op.relativeError <= 1e-5) };
-  }
-  const ok = result.ok && !failed && figures.agreement !== undefined;
-  const worst = figures.agreement?.worst[0];
+  const passed = (result.stdout.match(/^\s*ok /gm) ?? []).length;
+  const notOk = (result.stdout.match(/^\s*not ok /gm) ?? []).length;
+  if (existsSync(fp32File)) figures.agreement = agreementFigure(JSON.parse(readFileSync(fp32File, 'utf8')), 'fp32');
+  if (existsSync(tf32File)) figures.agreementTf32 = agreementFigure(JSON.parse(readFileSync(tf32File, 'utf8')), 'tf32');
+  const problems = [
+    ...(result.ok && !failed(result.stdout) ? [] : [`exit ${result.status}${failed(result.stdout) ? ', a test failed' : ''}`]),
+    ...(tf32 && tf32.ok && !failed(tf32.stdout) ? [] : ['the TF32 cross-check failed']),
+    ...(figures.agreement ? [] : ['no per-op agreement written']),
+    ...(figures.agreementTf32 ? [] : ['no TF32 per-op agreement written']),
+  ];
+  const worst = (figure: typeof figures.agreement) => figure?.worst[0]
+    ? `${figure.worst[0].relativeError.toExponential(2)} (${figure.worst[0].name}: ${figure.worst[0].output})` : '-';
   return {
-    status: ok ? 'ok' : 'fail',
-    summary: `${ok ? 'all passed' : `exit ${result.status}${failed ? ', a test failed' : ''}${figures.agreement ? '' : ', no per-op agreement written'}`}` +
-      (worst ? `; worst op agreement ${worst.relativeError.toExponential(2)} (${worst.name}: ${worst.output}) over ${figures.agreement!.count} outputs` : '') +
-      (skips ? `; ${skips} skipped` : ''),
+    status: problems.length === 0 ? 'ok' : 'fail',
+    summary: `${problems.length === 0 ? 'all passed' : problems.join(', ')} (${passed} ok, ${notOk} not ok); worst op agreement fp32 ${worst(figures.agreement)}, ` +
+      `tf32 ${worst(figures.agreementTf32)} over ${figures.agreement?.count ?? 0} outputs${skips ? `; ${skips} skipped` : ''}`,
     detail: tail(result.stdout + result.stderr, 200),
   };
 }
@@ -313,7 +334,7 @@ function writeReport(): boolean {
 
 await step('environment', environment);
 await step('declarations conform to the real headers', conformance);
-await step('tests (every op against the CPU)', tests);
+await step('tests (every op on the GPU, and against the CPU)', tests);
 await step('LeNet on MNIST, 10 epochs', training);
 for (const precision of precisions) await step(`cudnet AlexNet time, ${precision}`, () => cudnetTime(precision));
 if (rehearse) steps.push({ name: 'cudnet AlexNet time, tf32', status: 'skipped', seconds: 0, summary: `${noGpu}: a CPU computes in fp32` });

@@ -47,11 +47,13 @@ void* CachingAllocator::allocate(size_t bytes) {
   }
   if (result == api::CUDA_ERROR_OUT_OF_MEMORY) {
     size_t freeBytes = 0, totalBytes = 0;
-    driver.cuMemGetInfo_v2(&freeBytes, &totalBytes);
+    // The free figure only explains the error; when the driver cannot give it, the message says so.
+    const bool known = driver.cuMemGetInfo_v2(&freeBytes, &totalBytes) == api::CUDA_SUCCESS;
     throw Error("OUT_OF_MEMORY", "CUDA device out of memory allocating " + std::to_string(bytes) + " bytes (" +
                                      std::to_string(reservedBytes_) + " bytes held by cudnet, " +
-                                     std::to_string(freeBytes) + " of " + std::to_string(totalBytes) +
-                                     " bytes free on the device)");
+                                     (known ? std::to_string(freeBytes) + " of " + std::to_string(totalBytes) +
+                                                  " bytes free on the device)"
+                                            : std::string("the driver did not say how much is free)")));
   }
   checkDriver(result, [&] { return "cuMemAlloc of " + std::to_string(rounded) + " bytes"; });
   reservedBytes_ += rounded;

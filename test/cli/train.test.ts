@@ -35,10 +35,12 @@ t.test('LeNet learns the digits: two epochs (250 iterations) reach well above ch
 
   const records = (await readFile(join(output, 'log.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
   const trainRecord = records.find((record) => record.type === 'train');
-  t.same(Object.keys(trainRecord).sort(), ['epoch', 'imagesPerSecond', 'iter', 'loss', 'lr', 'time', 'type']);
+  t.same(Object.keys(trainRecord).sort(), ['epoch', 'imagesPerSecond', 'iter', 'loss', 'lr', 'memory', 'time', 'type']);
+  t.same(Object.keys(trainRecord.memory).sort(), ['bytes', 'cachedBytes'], "the training device's memory: live tensors and cache");
+  t.ok(trainRecord.memory.bytes > 0);
   const validations = records.filter((record) => record.type === 'val');
   t.same(validations.map((record) => [record.epoch, record.iter]), [[1, 125], [2, 250]]);
-  t.same(Object.keys(validations[0]).sort(), ['accuracy', 'epoch', 'iter', 'loss', 'time', 'type']);
+  t.same(Object.keys(validations[0]).sort(), ['accuracy', 'epoch', 'iter', 'loss', 'memory', 'time', 'type']);
   t.equal(records.at(-1).type, 'done');
 });
 

@@ -3,9 +3,12 @@
 // one skipped test that prints why. CUDNET_CROSS_CHECK_REPORT=<file> writes each op's largest relative
 // error per output as JSON (the GPU check's report); CUDNET_CROSS_CHECK_DEVICE=cpu lets the CPU stand
 // in for the GPU, so the GPU check's rehearsal runs every case on a machine without one.
+// CUDNET_CROSS_CHECK_TF32=1 runs the GPU side with TF32 tensor cores allowed (convolutions and GEMM),
+// where agreement within 1e-3 is what TF32's 10-bit mantissa allows.
 import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { Tensor, cudaUnavailableReason, devices, type DeviceName, type Shape } from '../../lib/index.js';
+import { Tensor, cudaUnavailableReason, device, devices, type DeviceName, type Shape } from '../../lib/index.js';
+import { applyPrecision } from '../../lib/bench/run.js';
 import * as ops from '../../lib/ops/index.js';
 import { assertClose, poison, randomArray, relativeError, rng } from '../helpers/index.js';
 
@@ -13,6 +16,7 @@ type Outputs = Record<string, Tensor>;
 const random = rng(7);
 const standIn = process.env.CUDNET_CROSS_CHECK_DEVICE as DeviceName | undefined;
 const gpu = standIn ?? devices().find((name) => name.startsWith('cuda:')) as DeviceName | undefined;
+const tf32 = process.env.CUDNET_CROSS_CHECK_TF32 === '1';
 /** Per case, per output: the largest relative error of the GPU's result against the CPU's. */
 const agreement: Record<string, Record<string, number>> = {};
 
@@ -42,7 +46,7 @@ async function agree(t: Test, name: string, run: (device: DeviceName) => Outputs
       sameNaNsAsZero(actual, expected);
       (agreement[name] ??= {})[key] = relativeError(actual, expected);
       if (exact.includes(key)) t.same(Array.from(actual), Array.from(expected), `${key} is identical`);
-      else assertClose(t, actual, expected, key, tolerance);
+      else assertClose(t, actual, expected, key, tf32 ? Math.max(tolerance, 1e-3) : tolerance);
     }
   });
 }
@@ -239,6 +243,7 @@ if (!gpu) {
   t.test('CPU and CUDA agree on every op', { skip: `no usable CUDA device: ${cudaUnavailableReason().split('\n')[0]}` },
     () => {});
 } else {
+  const precision = await applyPrecision(device(gpu), tf32 ? 'tf32' : 'fp32');
   await t.test('element-wise ops and reductions', elementwise);
   await t.test('GEMM and inner product', dense);
   await t.test('convolution', convolution);
@@ -248,5 +253,5 @@ if (!gpu) {
   await t.test('softmax, loss and accuracy', classification);
   await t.test('solver updates', solvers);
   const reportFile = process.env.CUDNET_CROSS_CHECK_REPORT;
-  if (reportFile) writeFileSync(reportFile, JSON.stringify({ device: gpu, standIn: standIn !== undefined, agreement }, null, 2));
+  if (reportFile) writeFileSync(reportFile, JSON.stringify({ device: gpu, standIn: standIn !== undefined, precision, agreement }, null, 2));
 }

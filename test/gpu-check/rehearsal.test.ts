@@ -64,7 +64,7 @@ t.test('npm run gpu:bundle, then run.sh --rehearse with no node on PATH', async 
   t.equal(report.mode, 'rehearsal');
   t.equal(report.ok, true);
   const status = Object.fromEntries(report.steps.map((step) => [step.name, step]));
-  for (const name of ['environment', 'tests (every op against the CPU)', 'LeNet on MNIST, 10 epochs', 'cudnet AlexNet time, fp32'])
+  for (const name of ['environment', 'tests (every op on the GPU, and against the CPU)', 'LeNet on MNIST, 10 epochs', 'cudnet AlexNet time, fp32'])
     t.equal(status[name]?.status, 'ok', `${name}: ${status[name]?.summary}`);
   for (const name of ['cudnet AlexNet time, tf32', 'cuDNN algorithm per layer'])
     t.match(status[name], { status: 'skipped', summary: /^skipped: no GPU/ }, `${name} is a GPU-only step`);

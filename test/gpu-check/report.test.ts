@@ -2,7 +2,7 @@
 // a GPU produces (cuDNN's algorithm lists, TF32 timings), so a GPU run cannot be the first to see them.
 import t from 'tap';
 import {
-  algorithmPicks, jsonDocument, lastJsonLine, opAgreement, parsePytorchTiming, parseTimeReport, ratios, reportMarkdown,
+  agreementFigure, algorithmPicks, jsonDocument, lastJsonLine, opAgreement, parsePytorchTiming, parseTimeReport, ratios, reportMarkdown,
   summarizeTrainingLog, type Report,
 } from '../../scripts/gpu-check-report.js';
 
@@ -82,6 +82,11 @@ t.test('the PyTorch line, the per-op agreement and the ratios', async (t) => {
   const agreement = opAgreement({ device: 'cuda:0', standIn: false, agreement: { conv: { y: 2e-6, dx: 5e-6 }, pool: { mask: 0, y: null } } });
   t.same(agreement.ops.map((op) => [op.name, op.output, op.relativeError]),
     [['pool', 'y', Infinity], ['conv', 'dx', 5e-6], ['conv', 'y', 2e-6], ['pool', 'mask', 0]], 'worst first; a NaN result is the worst');
+  t.equal(agreement.precision, 'fp32', 'a report without a precision is fp32');
+  const tf32 = { device: 'cuda:0', standIn: false, precision: 'tf32', agreement: { conv: { y: 8e-4 } } };
+  t.equal(agreementFigure(tf32, 'tf32').withinBar, true, 'TF32 is held to 1e-3');
+  t.equal(agreementFigure(tf32, 'fp32').withinBar, false, 'fp32 to 1e-5');
+  t.same(agreementFigure({ ...tf32, standIn: true, precision: 'fp32' }, 'tf32').precision, 'fp32', 'a CPU standing in says it computed fp32');
 });
 
 t.test('the Markdown report shows every step and figure', async (t) => {
@@ -89,7 +94,8 @@ t.test('the Markdown report shows every step and figure', async (t) => {
     date: '2026-12-08T00:00:00.000Z', mode: 'gpu', node: 'v20.20.2', versions: { cuDNN: '9.13.0', GPU: 'NVIDIA H100' },
     steps: [{ name: 'tests', status: 'ok', seconds: 12.5, summary: 'all passed | 0 failed' }],
     figures: {
-      agreement: { device: 'cuda:0', standIn: false, worst: [{ name: 'conv', output: 'dx', relativeError: 5e-6 }], count: 2, withinFp32: true },
+      agreement: { device: 'cuda:0', standIn: false, precision: 'fp32', worst: [{ name: 'conv', output: 'dx', relativeError: 5e-6 }], count: 2, withinBar: true },
+      agreementTf32: { device: 'cuda:0', standIn: false, precision: 'tf32', worst: [{ name: 'conv', output: 'y', relativeError: 2e-3 }], count: 2, withinBar: false },
       lenet: { records: 5, accuracies: [0.98], finalAccuracy: 0.98, seconds: 4.5, memory: { firstBytes: 2 ** 20, peakBytes: 2 ** 21, grewBytes: 0 } },
       alexnet: {
         cudnet: [{ device: 'cuda:0', precision: 'fp32', batchSize: 128, forwardBackwardMs: 60, trainStepMs: 64 }],
@@ -103,7 +109,8 @@ t.test('the Markdown report shows every step and figure', async (t) => {
   t.match(markdown, /^# cudnet GPU check\n/);
   t.match(markdown, /- cuDNN: 9\.13\.0/);
   t.match(markdown, /\| tests \| ok \| 12\.5 \| all passed \/ 0 failed \|/, 'a | inside a cell cannot break the table');
-  t.match(markdown, /\| conv \| dx \| 5\.00e-6 \|/);
+  t.match(markdown, /## Agreement with the CPU, fp32 \(2 outputs, all within 1e-5; worst first\)\n\n\| case[^\n]*\n[^\n]*\n\| conv \| dx \| 5\.00e-6 \|/);
+  t.match(markdown, /## Agreement with the CPU, tf32 \(2 outputs, NOT all within 1e-3; worst first\)[\s\S]*\| conv \| y \| 2\.00e-3 \|/);
   t.match(markdown, /final held-out accuracy 0\.98, 4\.5 s; memory 1\.0 MiB at the first record, peak 2\.0 MiB, growth 0\.0 MiB/);
   t.match(markdown, /\| PyTorch 2\.9\.0 H100 \| fp32 \| 128 \| 70\.00 \| 80\.00 \|/);
   t.match(markdown, /train step, fp32: cudnet \/ PyTorch = 0\.800/);

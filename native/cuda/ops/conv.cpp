@@ -50,7 +50,7 @@ struct ConvolutionSearch {
     useMathType(plan.convolution.get(), searchMathType(backend.convolutionMode()), "setting the search math type");
     const api::DriverApi& driver = libraries().driver;
     size_t freeBytes = 0, totalBytes = 0;
-    driver.cuMemGetInfo_v2(&freeBytes, &totalBytes);
+    checkDriver(driver.cuMemGetInfo_v2(&freeBytes, &totalBytes), "asking the free memory for a convolution search");
     bytes = std::min(backend.workspaceLimit(), freeBytes / 2);
     while (bytes >= (size_t(1) << 20)) {
       api::CUdeviceptr block = 0;
@@ -98,7 +98,7 @@ void CudaBackend::conv2dForward(const Conv2dParams& p, const float* x, const flo
   if (!plan.forward.chosen) {
     ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
-    cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount);
+    checkCudnn(cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount), "cudnnGetConvolutionForwardAlgorithmMaxCount");
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
     checkCudnn(cudnn.cudnnFindConvolutionForwardAlgorithmEx(cudnn_, plan.x.get(), x, plan.w.get(), w,
                                                             plan.convolution.get(), plan.y.get(), y,
@@ -127,7 +127,7 @@ void CudaBackend::conv2dBackwardData(const Conv2dParams& p, const float* w, cons
   if (!plan.backwardData.chosen) {
     ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
-    cudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cudnn_, &maxCount);
+    checkCudnn(cudnn.cudnnGetConvolutionBackwardDataAlgorithmMaxCount(cudnn_, &maxCount), "cudnnGetConvolutionBackwardDataAlgorithmMaxCount");
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
     checkCudnn(cudnn.cudnnFindConvolutionBackwardDataAlgorithmEx(
                    cudnn_, plan.w.get(), w, plan.y.get(), dy, plan.convolution.get(), plan.x.get(), dx,
@@ -156,7 +156,7 @@ void CudaBackend::conv2dBackwardFilter(const Conv2dParams& p, const float* x, co
     try {
       ConvolutionSearch search(*this, plan);
       int maxCount = 0, count = 0;
-      cudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cudnn_, &maxCount);
+      checkCudnn(cudnn.cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(cudnn_, &maxCount), "cudnnGetConvolutionBackwardFilterAlgorithmMaxCount");
       std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 1));
       checkCudnn(cudnn.cudnnFindConvolutionBackwardFilterAlgorithmEx(
                      cudnn_, plan.x.get(), x, plan.y.get(), dy, plan.convolution.get(), plan.w.get(), trial,
@@ -240,7 +240,7 @@ std::string CudaBackend::convolutionAlgorithmsJson(const Conv2dParams& p) {
     fill(wCount, 0.125f, w);
     ConvolutionSearch search(*this, plan);
     int maxCount = 0, count = 0;
-    cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount);
+    checkCudnn(cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn_, &maxCount), "cudnnGetConvolutionForwardAlgorithmMaxCount");
     std::vector<api::cudnnConvolutionAlgoPerf_t> results(std::max(maxCount, 8));
     auto what = [&] { return "timing convolution algorithms for " + convolutionText(p); };
     out << "{\"shape\":\"" << convolutionText(p) << "\",\"tf32\":" << (tf32_ ? "true" : "false")
