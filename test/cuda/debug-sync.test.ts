@@ -7,17 +7,21 @@ import { buildGpuFolder, compilerMissing, runChild } from '../helpers/fake-cuda-
 const skip = compilerMissing() || false;
 
 /** An axpby (one kernel, cudnetAxpby) on the fake GPU, then a wait for the device: the wait's error. */
-const faultThenWait = `
-  const gpu = cudnet.device('cuda');
-  const x = cudnet.Tensor.zeros([5], gpu, 1);
-  const y = cudnet.Tensor.zeros([5], gpu);
-  cudnet.ops.axpby(2, x, 1, y);
+/** The child's last lines: wait for the GPU, and return the error the wait raised, if any. */
+const waitForError = `
   try {
     await gpu.synchronize();
     return {};
   } catch (error) {
     return { error: { code: error.code, message: error.message } };
   }`;
+
+const faultThenWait = `
+  const gpu = cudnet.device('cuda');
+  const x = cudnet.Tensor.zeros([5], gpu, 1);
+  const y = cudnet.Tensor.zeros([5], gpu);
+  cudnet.ops.axpby(2, x, 1, y);
+${waitForError}`;
 
 const folder = skip ? '' : buildGpuFolder('faulting', { version: 13000, faultingKernels: true });
 
@@ -48,12 +52,7 @@ t.test('CUDNET_CUDA_SYNC=1: a fault inside cuBLAS is reported by its op', { skip
     const c = cudnet.Tensor.zeros([2, 4], gpu);
     cudnet.ops.gemm(a, b, c);
     cudnet.ops.axpby(1, c, 0, c);  // a later, unrelated op
-    try {
-      await gpu.synchronize();
-      return {};
-    } catch (error) {
-      return { error: { code: error.code, message: error.message } };
-    }`;
+${waitForError}`;
   const result = runChild(gemmThenWait, { CUDNET_CUDA_PATH: gemmFolder, CUDNET_CUDA_SYNC: '1' }, { library: true });
   t.equal(result.status, 0, result.stderr);
   const { error } = JSON.parse(result.stdout || '{}');
