@@ -86,3 +86,16 @@ t.test('npm run gpu:bundle, then run.sh --rehearse with no node on PATH', async 
   t.match(readFileSync(join(caller, 'report/report.md'), 'utf8'), /## Agreement with the CPU[\s\S]*## LeNet on MNIST[\s\S]*## AlexNet/);
   t.same(readdirSync(bundle).filter((name) => name.startsWith('cudnet-gpu-check.')), [], 'the scratch folder is removed');
 });
+
+t.test('gpu-bundle --help prints the usage and builds nothing; an unknown option is a usage error', async (t) => {
+  const out = join(work, 'help-bundle');
+  const help = spawnSync(process.execPath, [join(root, 'scripts/gpu-bundle.mjs'), '--help', '--out', out], { cwd: root, encoding: 'utf8' });
+  t.equal(help.status, 0);
+  t.match(help.stdout, /^Usage: npm run gpu:bundle/);
+  t.match(help.stdout, /--allow-no-kernels/);
+  t.notOk(existsSync(out), 'nothing was built');
+  const wrong = spawnSync(process.execPath, [join(root, 'scripts/gpu-bundle.mjs'), '--outt', out], { cwd: root, encoding: 'utf8' });
+  t.equal(wrong.status, 2);
+  t.match(wrong.stderr, /unknown argument "--outt"/);
+  t.notOk(existsSync(out));
+});
