@@ -17,7 +17,10 @@ export class Device {
     return this.name === 'cpu' ? 'cpu' : 'cuda';
   }
 
-  /** Resolves once every op queued on this device has run; rejects with the first failure. */
+  /**
+   * Resolves once every op queued on this device has run; rejects with the first op failure since the
+   * previous synchronize (a read rejects only for failures of the ops that wrote what it reads).
+   */
   async synchronize(): Promise<void> {
     try {
       await native.synchronize(this.name);

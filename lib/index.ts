@@ -3,7 +3,7 @@
 export { CudnetError } from './errors.js';
 export { packageRoot } from './native.js';
 export { Device, device, devices, memory, cudaUnavailableReason, type DeviceName } from './device.js';
-export { Tensor, shapeSize, formatShape, type Shape } from './tensor.js';
+export { Tensor, shapeSize, formatShape, MAX_READ_ELEMENTS, type Shape } from './tensor.js';
 export * as ops from './ops/index.js';
 export * as caffe from './caffe/index.js';
 export {

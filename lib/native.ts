@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CudnetError } from './errors.js';
+import { CudnetError, fromNativeError } from './errors.js';
 
 /** The native side of a tensor's storage. */
 export interface NativeBuffer {
@@ -101,4 +101,30 @@ function loadAddon(): NativeAddon {
   }
 }
 
-export const native: NativeAddon = loadAddon();
+/**
+ * The addon with each entry point's failure, thrown or a rejected Promise, turned into a CudnetError
+ * (the addon throws plain Errors carrying `.code`). lib/ops checks arguments first; this makes sure
+ * that whatever the native side still refuses reaches the caller as the library's one error class.
+ */
+function withCudnetErrors(addon: NativeAddon): NativeAddon {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(addon)) {
+    if (typeof entry !== 'function' || name === 'NativeBuffer') {
+      wrapped[name] = entry;
+      continue;
+    }
+    wrapped[name] = (...args: unknown[]) => {
+      let result: unknown;
+      try {
+        result = entry.apply(addon, args);
+      } catch (error) {
+        throw fromNativeError(error);
+      }
+      if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(fromNativeError(error)));
+      return result;
+    };
+  }
+  return wrapped as NativeAddon;
+}
+
+export const native: NativeAddon = withCudnetErrors(loadAddon());

@@ -5,6 +5,11 @@ import { native, type NativeBuffer } from './native.js';
 
 export type Shape = readonly number[];
 export const MAX_DIMENSIONS = 5;
+/**
+ * The most elements `data()` reads back: the longest Float32Array every supported Node (20 and later)
+ * can make (2^32; asking V8 for a longer one is a fatal error, not an exception).
+ */
+export const MAX_READ_ELEMENTS = 2 ** 32;
 
 /** Number of elements of a shape. */
 export function shapeSize(shape: Shape): number {
@@ -56,6 +61,8 @@ export class Tensor {
   /** A tensor whose values are not set (NaN-poison them or write them before reading). */
   static empty(shape: Shape, on: DeviceName | Device = 'cpu'): Tensor {
     checkShape(shape);
+    if (!Number.isSafeInteger(shapeSize(shape)))
+      throw new CudnetError('TOO_LARGE', `Tensor.empty: shape ${formatShape(shape)} has more than 2^53 elements`);
     const target = resolveDevice(on);
     try {
       return new Tensor([...shape], target, new native.NativeBuffer(target.name, shapeSize(shape)));
@@ -84,9 +91,19 @@ export class Tensor {
     return tensor;
   }
 
-  /** Copies the values out once every op before this call has run. */
+  /**
+   * Copies the values out once every op before this call has run. Rejects with the error of a failed
+   * op that wrote them (see ops); a tensor of more than MAX_READ_ELEMENTS elements, which no
+   * Float32Array can hold, is refused with TOO_LARGE before anything is queued.
+   */
   async data(): Promise<Float32Array> {
     this.assertAlive('data');
+    if (this.size > MAX_READ_ELEMENTS)
+      throw new CudnetError(
+        'TOO_LARGE',
+        `data: a tensor of shape ${formatShape(this.shape)} (${this.size} elements) cannot be read back: ` +
+          `a Float32Array holds at most ${MAX_READ_ELEMENTS} elements`,
+      );
     try {
       return await this.buffer.read(0, this.size);
     } catch (error) {
@@ -103,6 +120,7 @@ export class Tensor {
   write(values: Float32Array, offset = 0): this {
     this.assertAlive('write');
     if (!(values instanceof Float32Array)) throw invalidArgument('a Float32Array', 'values', values);
+    if (!Number.isSafeInteger(offset) || offset < 0) throw invalidArgument('a non-negative integer', 'offset', offset);
     if (offset + values.length > this.size)
       throw new CudnetError(
         'SHAPE_MISMATCH',

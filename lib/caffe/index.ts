@@ -2,7 +2,7 @@
 
 export { PrototxtError, CaffeBinaryError, type PrototxtErrorCode, type CaffeBinaryErrorCode, type TextPosition } from './errors.js';
 export {
-  parseTextFormat, isIntegerText, UNNAMED_FILE,
+  parseTextFormat, isIntegerText, UNNAMED_FILE, MAX_NESTING_DEPTH,
   type TextDocument, type TextField, type TextMessage, type TextScalar, type TextValue, type TextParseOptions,
 } from './text-format.js';
 export { messageFromText, type MessageReadOptions } from './text-to-message.js';

@@ -191,10 +191,15 @@ function describeToken(token: Token): string {
 
 const CLOSING: Record<string, string> = { '{': '}', '<': '>' };
 
+/** The deepest nesting of messages read, as protobuf's own text parser (its default recursion limit). */
+export const MAX_NESTING_DEPTH = 100;
+
 /** Recursive-descent parser over the tokens; one token of lookahead. */
 class Parser {
   private readonly tokens: Tokenizer;
   private current: Token;
+  /** Messages open around the current token. */
+  private depth = 0;
 
   constructor(text: string, private readonly file: string) {
     this.tokens = new Tokenizer(text, file);
@@ -262,7 +267,12 @@ class Parser {
 
   private parseMessage(owner: string): TextMessage {
     const open = this.advance();
+    if (this.depth >= MAX_NESTING_DEPTH) {
+      throw this.tokens.error(open, `message '${owner}' is nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    }
+    this.depth++;
     const fields = this.parseFields({ token: open, owner });
+    this.depth--;
     return { kind: 'message', fields, line: open.line, column: open.column };
   }
 

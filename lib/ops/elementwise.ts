@@ -1,5 +1,5 @@
 // elementwise.ts — element-wise ops and reductions over whole tensors (the solver and the layers use them).
-import { CudnetError } from '../errors.js';
+import { CudnetError, describeValue } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { requireSameDevice, requireSize, requireTensor } from './check.js';
@@ -9,6 +9,17 @@ function finite(op: string, name: string, value: unknown): number {
     throw new CudnetError('INVALID_ARGUMENT', `${op}: Expected a finite number for ${name} but received ${String(value)}`);
   return value;
 }
+
+function nonNegativeInteger(op: string, name: string, value: unknown, limit = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > limit) {
+    const what = limit === Number.MAX_SAFE_INTEGER ? 'a non-negative safe integer' : `an integer in [0, ${limit}]`;
+    throw new CudnetError('INVALID_ARGUMENT', `${op}: Expected ${what} for ${name} but received ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Eltwise MAX stores the winning bottom's index as a float in mask: it must be exact there (2^24). */
+const MAX_BOTTOM_INDEX = 2 ** 24;
 
 /** y = alpha*x + beta*y, in place on y. With beta = 0, y's old values are never read. */
 export function axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
@@ -81,6 +92,7 @@ export function powerBackward(x: Tensor, dy: Tensor, dx: Tensor, { power, scale,
 /** Eltwise MAX, one bottom at a time (index 0 first): y = max(y, x), mask = index of the winner. */
 export function maxAccumulate(index: number, x: Tensor, y: Tensor, mask: Tensor): void {
   const op = 'eltwise max';
+  nonNegativeInteger(op, 'index', index, MAX_BOTTOM_INDEX);
   for (const [name, t] of Object.entries({ x, y, mask })) requireTensor(op, name, t);
   requireSize(op, 'y', y, x.size);
   requireSize(op, 'mask', mask, x.size);
@@ -91,6 +103,7 @@ export function maxAccumulate(index: number, x: Tensor, y: Tensor, mask: Tensor)
 /** dx = dy where mask == index, else 0. */
 export function maxSelectBackward(index: number, mask: Tensor, dy: Tensor, dx: Tensor): void {
   const op = 'eltwise max backward';
+  nonNegativeInteger(op, 'index', index, MAX_BOTTOM_INDEX);
   for (const [name, t] of Object.entries({ mask, dy, dx })) requireTensor(op, name, t);
   requireSize(op, 'dy', dy, mask.size);
   requireSize(op, 'dx', dx, mask.size);
@@ -145,6 +158,8 @@ export function copyBlocks(
   destination: Tensor, destinationOffset: number, destinationStride: number,
 ): void {
   const op = 'copyBlocks';
+  const numbers = { count, block, sourceOffset, sourceStride, destinationOffset, destinationStride };
+  for (const [name, value] of Object.entries(numbers)) nonNegativeInteger(op, name, value);
   requireTensor(op, 'source', source);
   requireTensor(op, 'destination', destination);
   requireSameDevice(op, { source, destination });

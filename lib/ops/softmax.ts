@@ -119,7 +119,8 @@ function lossParams(op: string, prob: Tensor, labels: Tensor, options: SoftmaxLo
  * clamped to >= 1, is FULL: outer*inner, VALID: the non-ignored positions, BATCH_SIZE: outer, NONE: 1.
  * The loss is not multiplied by the loss weight (Caffe reports it unweighted). A label outside
  * [0, channels) that is not ignoreLabel fails the op: the error (INVALID_ARGUMENT, naming the label
- * and its position) is raised when a result is next read.
+ * and its position) rejects the reads of `loss` (and of what is computed from it) until an op that
+ * succeeds overwrites it; other work is not affected.
  */
 export function softmaxLossForward(prob: Tensor, labels: Tensor, loss?: Tensor, options?: SoftmaxLossOptions): Tensor {
   const op = 'softmax loss';

@@ -1,6 +1,5 @@
 // buffer.cpp — NativeBuffer (a tensor's storage seen from JS): create, read (Promise), write, dispose.
 #include <cstring>
-#include <future>
 
 #include "common.h"
 
@@ -84,31 +83,24 @@ class ReadWorker : public Napi::AsyncWorker {
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
+  // The copy is a task that reads the range, so it waits for the ops before it and rejects with the
+  // error of a failed op that was to write that range, or with its own (a failed device copy) — never
+  // with the error of unrelated work. The task lets go of the buffer before the read resolves, so a
+  // dispose() right after it frees the memory at once.
   void Execute() override {
-    auto done = std::make_shared<std::promise<void>>();
-    std::future<void> finished = done->get_future();
     BufferRef buffer = std::move(buffer_);  // only the queued copy holds it from here
     float* destination = destination_;
     size_t offset = offset_, count = count_;
     Stream& stream = buffer->device().stream();
-    stream.enqueue(
-        [buffer, destination, offset, count, done]() mutable {
-          struct Signal {
-            std::shared_ptr<std::promise<void>> done;
-            ~Signal() { done->set_value(); }
-          } signal{done};
-          // Declared after the signal, so destroyed before it: the task lets go of the buffer before the read
-          // resolves, and a dispose() right after it frees the memory at once (even if the copy threw).
-          struct Release {
-            BufferRef& buffer;
-            ~Release() { buffer.reset(); }
-          } release{buffer};
-          if (count) buffer->device().backend().copyToHost(destination, buffer->data() + offset, count * sizeof(float));
-        },
-        [] { return std::string("reading a tensor"); });
-    finished.wait();
+    StreamTask task;
+    task.work = [buffer, destination, offset, count] {
+      if (count) buffer->device().backend().copyToHost(destination, buffer->data() + offset, count * sizeof(float));
+    };
+    task.describe = [] { return std::string("reading a tensor"); };
+    task.uses = {reads(buffer, count, offset)};
+    buffer.reset();
     StreamError error;
-    if (stream.takeError(&error)) {
+    if (!stream.runAndWait(std::move(task), &error)) {
       code_ = error.code;
       SetError(error.message);
     }
@@ -155,12 +147,20 @@ class SynchronizeWorker : public Napi::AsyncWorker {
 };
 }  // namespace
 
+// The most elements a Float32Array holds on every supported Node (V8 refuses a longer one with a fatal
+// error, not an exception); lib/tensor.ts checks the same limit first.
+constexpr size_t kMaxReadCount = size_t{1} << 32;
+
 // read(offset, count) → Promise<Float32Array>
 Napi::Value NativeBuffer::read(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
     const BufferRef& buffer = get("tensor");
     size_t offset = countArg(info, 0, "offset"), count = countArg(info, 1, "count");
-    if (offset + count > buffer->count()) throw Error("INVALID_ARGUMENT", "read past the end of a tensor");
+    if (offset > buffer->count() || count > buffer->count() - offset)
+      throw Error("INVALID_ARGUMENT", "read past the end of a tensor");
+    if (count > kMaxReadCount)
+      throw Error("TOO_LARGE", "a read of " + std::to_string(count) + " values does not fit a Float32Array (at most " +
+                                   std::to_string(kMaxReadCount) + " elements)");
     auto* worker = new ReadWorker(info.Env(), buffer, offset, count);
     Napi::Promise promise = worker->promise();
     worker->Queue();
@@ -176,14 +176,14 @@ Napi::Value NativeBuffer::write(const Napi::CallbackInfo& info) {
       throw Error("INVALID_ARGUMENT", "Expected a Float32Array for values");
     Napi::Float32Array values = info[0].As<Napi::Float32Array>();
     size_t offset = countArg(info, 1, "offset");
-    if (offset + values.ElementLength() > buffer->count())
+    if (offset > buffer->count() || values.ElementLength() > buffer->count() - offset)
       throw Error("SHAPE_MISMATCH", "write of " + std::to_string(values.ElementLength()) +
                                         " values at offset " + std::to_string(offset) + " past the end of a tensor of " +
                                         std::to_string(buffer->count()));
     auto host = std::make_shared<std::vector<float>>(values.Data(), values.Data() + values.ElementLength());
     BufferRef target = buffer;
     submit(
-        target->devicePointer(),
+        target->devicePointer(), {writes(target, host->size(), offset)},
         [target, host, offset] {
           target->device().backend().copyFromHost(target->data() + offset, host->data(), host->size() * sizeof(float));
         },
@@ -199,11 +199,14 @@ Napi::Value NativeBuffer::copyFrom(const Napi::CallbackInfo& info) {
     BufferRef source = bufferArg(info, 0, "source");
     size_t from = countArg(info, 1, "sourceOffset"), to = countArg(info, 2, "destinationOffset");
     size_t count = countArg(info, 3, "count");
-    if (from + count > source->count() || to + count > target->count())
+    bool fits = from <= source->count() && count <= source->count() - from && to <= target->count() &&
+                count <= target->count() - to;
+    if (!fits)
       throw Error("SHAPE_MISMATCH", "copy of " + std::to_string(count) + " values past the end of a tensor");
     auto device = commonDevice("copy", {&target, &source});
     submit(
-        device, [=] { device->backend().copy(count, source->data() + from, target->data() + to); },
+        device, {reads(source, count, from), writes(target, count, to)},
+        [=] { device->backend().copy(count, source->data() + from, target->data() + to); },
         [] { return std::string("copying a tensor"); });
     return info.Env().Undefined();
   });
@@ -257,7 +260,7 @@ CUDNET_ENTRY(memory) {
 CUDNET_ENTRY(emptyCache) {
   if (!info[0].IsString()) throw Error("INVALID_ARGUMENT", "Expected a device name");
   auto device = ::cudnet::openDevice(info[0].As<Napi::String>().Utf8Value());
-  submit(device, [device] { device->backend().emptyCache(); }, [] { return std::string("emptyCache"); });
+  submit(device, {}, [device] { device->backend().emptyCache(); }, [] { return std::string("emptyCache"); });
   return info.Env().Undefined();
 }
 

@@ -121,8 +121,25 @@ std::shared_ptr<Device> commonDevice(const char* op, std::initializer_list<const
   return device;
 }
 
-void submit(const std::shared_ptr<Device>& device, std::function<void()> work, std::function<std::string()> describe) {
-  device->stream().enqueue(std::move(work), std::move(describe));
+BufferUse reads(const BufferRef& buffer, size_t count, size_t offset) {
+  return BufferUse{buffer, offset, offset + count, Access::Read};
+}
+
+BufferUse writes(const BufferRef& buffer, size_t count, size_t offset) {
+  return BufferUse{buffer, offset, offset + count, Access::Write};
+}
+
+BufferUse updates(const BufferRef& buffer, size_t count, size_t offset) {
+  return BufferUse{buffer, offset, offset + count, Access::Update};
+}
+
+void submit(const std::shared_ptr<Device>& device, std::initializer_list<BufferUse> uses, std::function<void()> work,
+            std::function<std::string()> describe) {
+  StreamTask task{std::move(work), std::move(describe), {}, nullptr};
+  for (const BufferUse& use : uses) {
+    if (use.buffer) task.uses.push_back(use);
+  }
+  device->stream().enqueue(std::move(task));
 }
 
 }  // namespace cudnet::binding

@@ -83,8 +83,18 @@ void requireCount(const char* op, const char* name, const BufferRef& buffer, siz
 // The device all non-null buffers live on; throws DEVICE_MISMATCH when they differ.
 std::shared_ptr<Device> commonDevice(const char* op, std::initializer_list<const BufferRef*> buffers);
 
-// Queues `work` on the device's stream. `work` captures the BufferRefs it uses, which keeps
-// them alive until it has run; `describe` names the op and its shapes if it fails.
-void submit(const std::shared_ptr<Device>& device, std::function<void()> work, std::function<std::string()> describe);
+// The elements [offset, offset + count) of a buffer that an op reads, overwrites (writes) or reads
+// and writes (updates: accumulation, strided or partial writes). A null buffer (an optional argument
+// not given) is left out by submit.
+BufferUse reads(const BufferRef& buffer, size_t count, size_t offset = 0);
+BufferUse writes(const BufferRef& buffer, size_t count, size_t offset = 0);
+BufferUse updates(const BufferRef& buffer, size_t count, size_t offset = 0);
+
+// Queues `work` on the device's stream. `uses` lists every range the op reads and writes: the stream
+// keeps those buffers alive until the work has run, skips the work when it would read the output of a
+// failed op, and leaves the op's error on what it writes if it fails (see core/stream.h), so that only
+// the reads that depend on a failure reject. `describe` names the op and its shapes if it fails.
+void submit(const std::shared_ptr<Device>& device, std::initializer_list<BufferUse> uses, std::function<void()> work,
+            std::function<std::string()> describe);
 
 }  // namespace cudnet::binding

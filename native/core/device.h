@@ -44,6 +44,10 @@ class Buffer {
   Device& device() const { return *device_; }
   const std::shared_ptr<Device>& devicePointer() const { return device_; }
 
+  // The error a failed op left in this buffer's elements (see Stream); only the device's stream thread
+  // reads or writes it.
+  BufferFailure failure;
+
  private:
   std::shared_ptr<Device> device_;
   size_t count_;

@@ -187,6 +187,18 @@ const cases: ErrorCase[] = [
     message: "lenet.prototxt:1:9: invalid escape sequence '\\q' in string",
   },
   {
+    name: 'messages nested thousands of levels deep (protobuf\'s limit is 100)',
+    text: 'layer { '.repeat(5000) + '}'.repeat(5000),
+    code: 'PROTOTXT_SYNTAX',
+    message: "lenet.prototxt:1:807: message 'layer' is nested more than 100 levels deep",
+  },
+  {
+    name: 'lists of messages nested too deep',
+    text: 'a: [{ '.repeat(3000),
+    code: 'PROTOTXT_SYNTAX',
+    message: "lenet.prototxt:1:605: message 'a' is nested more than 100 levels deep",
+  },
+  {
     name: 'a misspelled solver field',
     text: 'base_lr: 0.01\nlr_polcy: "inv"',
     code: 'PROTOTXT_SCHEMA',

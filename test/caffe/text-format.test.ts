@@ -1,7 +1,7 @@
 // Tests of the generic text-format parser: tokens, nesting, lists, positions.
 
 import t from 'tap';
-import { parseTextFormat, type TextField, type TextMessage, type TextScalar } from '../../lib/caffe/index.js';
+import { MAX_NESTING_DEPTH, parseTextFormat, type TextField, type TextMessage, type TextScalar } from '../../lib/caffe/index.js';
 
 function scalar(field: TextField | undefined): TextScalar {
   if (field === undefined || field.value.kind === 'message') throw new Error('expected a scalar field');
@@ -62,4 +62,17 @@ t.test('list syntax expands into repeated fields', async (t) => {
 
 t.test('an empty file is an empty message', async (t) => {
   t.same(parseTextFormat('  # nothing\n').fields, []);
+});
+
+t.test('messages nest up to 100 levels, as in protobuf', async (t) => {
+  t.equal(MAX_NESTING_DEPTH, 100);
+  let tree: TextMessage = parseTextFormat('a { '.repeat(100) + '}'.repeat(100));
+  let depth = 0;
+  while (tree.fields.length > 0) {
+    tree = message(tree.fields[0]);
+    depth++;
+  }
+  t.equal(depth, 100);
+  t.throws(() => parseTextFormat('a { '.repeat(101) + '}'.repeat(101)),
+    { code: 'PROTOTXT_SYNTAX', message: "<prototxt>:1:403: message 'a' is nested more than 100 levels deep" });
 });

@@ -147,6 +147,9 @@ export interface FakeDriverOptions {
   faultingKernels?: boolean;
   /** Every cuBLAS GEMM does the same (buildGpuFolder's cuBLAS). */
   faultingGemm?: boolean;
+  /** A wait reports a fault once and clears it, as a recoverable error would (by default it stays, as a
+   * real illegal address does). */
+  faultsOnce?: boolean;
   /** cuMemGetInfo_v2's status (0 by default). */
   memoryInfoStatus?: number;
 }
@@ -177,7 +180,11 @@ int cuLaunchKernel(void) {
   if (${options.faultingKernels ? 1 : 0}) fault = 1;
   return 0;
 }`,
-      cuStreamSynchronize: 'int cuStreamSynchronize(void *stream) { return fault ? 700 : 0; }',
+      cuStreamSynchronize: `int cuStreamSynchronize(void *stream) {
+  int status = fault ? 700 : 0;
+  if (${options.faultsOnce ? 1 : 0}) fault = 0;
+  return status;
+}`,
       cuGetErrorName: `int cuGetErrorName(int error, const char **text) {
   if (error != 700) return 1;
   *text = "CUDA_ERROR_ILLEGAL_ADDRESS";

@@ -13,7 +13,7 @@ CUDNET_ENTRY(reluForward) {
   requireCount("relu", "x", x, n);
   requireCount("relu", "y", y, n);
   auto device = commonDevice("relu", {&x, &y});
-  submit(device, [=] { device->backend().reluForward(n, slope, x->data(), y->data()); },
+  submit(device, {reads(x, n), writes(y, n)}, [=] { device->backend().reluForward(n, slope, x->data(), y->data()); },
          [=] { return "relu forward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -25,7 +25,8 @@ CUDNET_ENTRY(reluBackward) {
   BufferRef x = bufferArg(info, 2, "x"), dy = bufferArg(info, 3, "dy"), dx = bufferArg(info, 4, "dx");
   for (auto* b : {&x, &dy, &dx}) requireCount("relu backward", "tensor", *b, n);
   auto device = commonDevice("relu backward", {&x, &dy, &dx});
-  submit(device, [=] { device->backend().reluBackward(n, slope, x->data(), dy->data(), dx->data()); },
+  submit(device, {reads(x, n), reads(dy, n), writes(dx, n)},
+         [=] { device->backend().reluBackward(n, slope, x->data(), dy->data(), dx->data()); },
          [=] { return "relu backward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -43,7 +44,7 @@ CUDNET_ENTRY(dropoutForward) {
   auto device = commonDevice("dropout", {&x, &y, &mask});
   float ratioFloat = static_cast<float>(ratio);
   uint64_t seedBits = static_cast<uint64_t>(seed);
-  submit(device,
+  submit(device, {reads(x, n), writes(y, n), writes(mask, n)},
          [=] { device->backend().dropoutForward(n, ratioFloat, seedBits, x->data(), y->data(), mask->data()); },
          [=] { return "dropout forward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();

@@ -40,10 +40,9 @@ class BenchWorker : public Napi::AsyncWorker {
       if (!backend) return SetError("the cpu device has no CPU backend");
       BenchResult* result = &result_;
       Work work = work_;
-      device->stream().enqueue([backend, result, work] { work(*backend, *result); },
-                               [] { return std::string("benchmark"); });
+      StreamTask task{[backend, result, work] { work(*backend, *result); }, [] { return std::string("benchmark"); }};
       StreamError error;
-      if (!device->stream().waitIdle(&error)) SetError(error.message);
+      if (!device->stream().runAndWait(std::move(task), &error)) SetError(error.message);
     } catch (const std::exception& error) {
       SetError(error.what());
     }

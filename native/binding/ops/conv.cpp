@@ -25,7 +25,7 @@ CUDNET_ENTRY(conv2dForward) {
   requireCount("convolution", "b", b, p.K);
   requireCount("convolution", "y", y, outputCount(p));
   auto device = commonDevice("convolution", {&x, &w, &b, &y});
-  submit(device,
+  submit(device, {reads(x, inputCount(p)), reads(w, weightCount(p)), reads(b, p.K), writes(y, outputCount(p))},
          [=] { device->backend().conv2dForward(p, x->data(), w->data(), b ? b->data() : nullptr, y->data()); },
          [=] { return describeConv("convolution forward", p); });
   return info.Env().Undefined();
@@ -39,7 +39,8 @@ CUDNET_ENTRY(conv2dBackwardData) {
   requireCount("convolution backward data", "dy", dy, outputCount(p));
   requireCount("convolution backward data", "dx", dx, inputCount(p));
   auto device = commonDevice("convolution backward data", {&w, &dy, &dx});
-  submit(device, [=] { device->backend().conv2dBackwardData(p, w->data(), dy->data(), dx->data()); },
+  submit(device, {reads(w, weightCount(p)), reads(dy, outputCount(p)), writes(dx, inputCount(p))},
+         [=] { device->backend().conv2dBackwardData(p, w->data(), dy->data(), dx->data()); },
          [=] { return describeConv("convolution backward data", p); });
   return info.Env().Undefined();
 }
@@ -52,7 +53,8 @@ CUDNET_ENTRY(conv2dBackwardFilter) {
   requireCount("convolution backward filter", "dy", dy, outputCount(p));
   requireCount("convolution backward filter", "dw", dw, weightCount(p));
   auto device = commonDevice("convolution backward filter", {&x, &dy, &dw});
-  submit(device, [=] { device->backend().conv2dBackwardFilter(p, x->data(), dy->data(), dw->data()); },
+  submit(device, {reads(x, inputCount(p)), reads(dy, outputCount(p)), updates(dw, weightCount(p))},
+         [=] { device->backend().conv2dBackwardFilter(p, x->data(), dy->data(), dw->data()); },
          [=] { return describeConv("convolution backward filter", p); });
   return info.Env().Undefined();
 }
@@ -64,7 +66,8 @@ CUDNET_ENTRY(conv2dBackwardBias) {
   requireCount("convolution backward bias", "dy", dy, outputCount(p));
   requireCount("convolution backward bias", "db", db, p.K);
   auto device = commonDevice("convolution backward bias", {&dy, &db});
-  submit(device, [=] { device->backend().conv2dBackwardBias(p, dy->data(), db->data()); },
+  submit(device, {reads(dy, outputCount(p)), updates(db, p.K)},
+         [=] { device->backend().conv2dBackwardBias(p, dy->data(), db->data()); },
          [=] { return describeConv("convolution backward bias", p); });
   return info.Env().Undefined();
 }

@@ -28,9 +28,9 @@ class StreamTextWorker : public Napi::AsyncWorker {
       Work work = work_;
       Backend* backend = &device->backend();
       std::string what = what_;
-      device->stream().enqueue([backend, text, work] { *text = work(*backend); }, [what] { return what; });
+      StreamTask task{[backend, text, work] { *text = work(*backend); }, [what] { return what; }};
       StreamError error;
-      if (!device->stream().waitIdle(&error)) {
+      if (!device->stream().runAndWait(std::move(task), &error)) {
         code_ = error.code;
         SetError(error.message);
       }

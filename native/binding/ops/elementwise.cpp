@@ -1,6 +1,6 @@
 // elementwise.cpp — entry points of the element-wise ops and reductions (see Backend for the math).
-// Pattern for every op: read arguments → check sizes → find the common device → submit work that
-// captures the buffers it uses → describe the op for error messages.
+// Pattern for every op: read arguments → check sizes → find the common device → submit work with the
+// ranges it reads and writes (see submit) → describe the op for error messages.
 #include "../common.h"
 
 namespace cudnet::binding {
@@ -12,7 +12,7 @@ CUDNET_ENTRY(fill) {
   float value = static_cast<float>(numberArg(info, 2, "value"));
   requireCount("fill", "y", y, n);
   auto device = commonDevice("fill", {&y});
-  submit(device, [=] { device->backend().fill(n, value, y->data()); },
+  submit(device, {writes(y, n)}, [=] { device->backend().fill(n, value, y->data()); },
          [=] { return "fill(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -27,7 +27,9 @@ CUDNET_ENTRY(axpby) {
   requireCount("axpby", "x", x, n);
   requireCount("axpby", "y", y, n);
   auto device = commonDevice("axpby", {&x, &y});
-  submit(device, [=] { device->backend().axpby(n, alpha, x->data(), beta, y->data()); },
+  // With beta = 0, y's old values are not read.
+  BufferUse output = beta == 0.f ? writes(y, n) : updates(y, n);
+  submit(device, {reads(x, n), output}, [=] { device->backend().axpby(n, alpha, x->data(), beta, y->data()); },
          [=] { return "axpby(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -40,7 +42,8 @@ CUDNET_ENTRY(multiply) {
   requireCount("multiply", "b", b, n);
   requireCount("multiply", "y", y, n);
   auto device = commonDevice("multiply", {&a, &b, &y});
-  submit(device, [=] { device->backend().multiply(n, a->data(), b->data(), y->data()); },
+  submit(device, {reads(a, n), reads(b, n), writes(y, n)},
+         [=] { device->backend().multiply(n, a->data(), b->data(), y->data()); },
          [=] { return "multiply(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -55,7 +58,8 @@ CUDNET_ENTRY(powerForward) {
   requireCount("power", "x", x, n);
   requireCount("power", "y", y, n);
   auto device = commonDevice("power", {&x, &y});
-  submit(device, [=] { device->backend().powerForward(n, power, scale, shift, x->data(), y->data()); },
+  submit(device, {reads(x, n), writes(y, n)},
+         [=] { device->backend().powerForward(n, power, scale, shift, x->data(), y->data()); },
          [=] { return "power forward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -68,31 +72,43 @@ CUDNET_ENTRY(powerBackward) {
   BufferRef x = bufferArg(info, 4, "x"), dy = bufferArg(info, 5, "dy"), dx = bufferArg(info, 6, "dx");
   for (auto* b : {&x, &dy, &dx}) requireCount("power backward", "tensor", *b, n);
   auto device = commonDevice("power backward", {&x, &dy, &dx});
-  submit(device,
+  submit(device, {reads(x, n), reads(dy, n), writes(dx, n)},
          [=] { device->backend().powerBackward(n, power, scale, shift, x->data(), dy->data(), dx->data()); },
          [=] { return "power backward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
 
+// The winning bottom's index is stored as a float in mask, exact up to 2^24.
+static int bottomIndexArg(const Napi::CallbackInfo& info, size_t position) {
+  size_t index = countArg(info, position, "index");
+  if (index > (size_t{1} << 24)) throw Error("INVALID_ARGUMENT", "Expected an integer in [0, 16777216] for index");
+  return static_cast<int>(index);
+}
+
 // maxAccumulate(n, index, x, y, mask) / maxSelectBackward(n, index, mask, dy, dx)
+
 CUDNET_ENTRY(maxAccumulate) {
   size_t n = countArg(info, 0, "n");
-  int index = static_cast<int>(countArg(info, 1, "index"));
+  int index = bottomIndexArg(info, 1);
   BufferRef x = bufferArg(info, 2, "x"), y = bufferArg(info, 3, "y"), mask = bufferArg(info, 4, "mask");
   for (auto* b : {&x, &y, &mask}) requireCount("eltwise max", "tensor", *b, n);
   auto device = commonDevice("eltwise max", {&x, &y, &mask});
-  submit(device, [=] { device->backend().maxAccumulate(n, index, x->data(), y->data(), mask->data()); },
+  // The first bottom (index 0) overwrites y and mask; each later one compares with them.
+  bool first = index == 0;
+  submit(device, {reads(x, n), first ? writes(y, n) : updates(y, n), first ? writes(mask, n) : updates(mask, n)},
+         [=] { device->backend().maxAccumulate(n, index, x->data(), y->data(), mask->data()); },
          [=] { return "eltwise max(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
 
 CUDNET_ENTRY(maxSelectBackward) {
   size_t n = countArg(info, 0, "n");
-  int index = static_cast<int>(countArg(info, 1, "index"));
+  int index = bottomIndexArg(info, 1);
   BufferRef mask = bufferArg(info, 2, "mask"), dy = bufferArg(info, 3, "dy"), dx = bufferArg(info, 4, "dx");
   for (auto* b : {&mask, &dy, &dx}) requireCount("eltwise max backward", "tensor", *b, n);
   auto device = commonDevice("eltwise max backward", {&mask, &dy, &dx});
-  submit(device, [=] { device->backend().maxSelectBackward(n, index, mask->data(), dy->data(), dx->data()); },
+  submit(device, {reads(mask, n), reads(dy, n), writes(dx, n)},
+         [=] { device->backend().maxSelectBackward(n, index, mask->data(), dy->data(), dx->data()); },
          [=] { return "eltwise max backward(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -114,7 +130,7 @@ CUDNET_ENTRY(channelAffineForward) {
   requireCount("scale", "scale", scale, channels);
   requireCount("scale", "bias", bias, channels);
   auto device = commonDevice("scale", {&x, &scale, &bias, &y});
-  submit(device,
+  submit(device, {reads(x, n), reads(scale, channels), reads(bias, channels), writes(y, n)},
          [=] {
            device->backend().channelAffineForward(outer, channels, inner, x->data(), scale->data(),
                                                   bias ? bias->data() : nullptr, y->data());
@@ -134,7 +150,10 @@ CUDNET_ENTRY(channelAffineBackward) {
   for (auto* b : {&x, &dy, &dx}) requireCount("scale backward", "tensor", *b, n);
   for (auto* b : {&scale, &dscale, &dbias}) requireCount("scale backward", "parameter", *b, channels);
   auto device = commonDevice("scale backward", {&x, &scale, &dy, &dx, &dscale, &dbias});
+  // dx is overwritten; dscale and dbias accumulate.
   submit(device,
+         {reads(x, n), reads(scale, channels), reads(dy, n), writes(dx, n), updates(dscale, channels),
+          updates(dbias, channels)},
          [=] {
            device->backend().channelAffineBackward(outer, channels, inner, x->data(), scale->data(), dy->data(),
                                                    dx ? dx->data() : nullptr, dscale ? dscale->data() : nullptr,
@@ -142,6 +161,17 @@ CUDNET_ENTRY(channelAffineBackward) {
          },
          [=] { return describeAffine("scale backward", outer, channels, inner); });
   return info.Env().Undefined();
+}
+
+// (count - 1) * stride + block: the elements from the start of the first block to the end of the last.
+// Throws SHAPE_MISMATCH when that overflows (no tensor is that large); countArg keeps each below 2^53.
+static size_t blockSpan(const char* name, size_t count, size_t block, size_t stride) {
+  if (count == 0) return 0;
+  size_t span = 0;
+  if (__builtin_mul_overflow(count - 1, stride, &span) || __builtin_add_overflow(span, block, &span) ||
+      span > (size_t{1} << 53))
+    throw Error("SHAPE_MISMATCH", std::string("copyBlocks: the ") + name + " blocks run past the end of any tensor");
+  return span;
 }
 
 // copyBlocks(count, block, source, sourceOffset, sourceStride, destination, destinationOffset, destinationStride)
@@ -152,12 +182,17 @@ CUDNET_ENTRY(copyBlocks) {
   BufferRef destination = bufferArg(info, 5, "destination");
   size_t destinationOffset = countArg(info, 6, "destinationOffset");
   size_t destinationStride = countArg(info, 7, "destinationStride");
-  if (count > 0) {
-    requireCount("copyBlocks", "source", source, sourceOffset + (count - 1) * sourceStride + block);
-    requireCount("copyBlocks", "destination", destination, destinationOffset + (count - 1) * destinationStride + block);
-  }
+  // Each side spans from the first block to the end of the last; blocks with gaps between them write
+  // only part of that span.
+  size_t sourceSpan = blockSpan("source", count, block, sourceStride);
+  size_t destinationSpan = blockSpan("destination", count, block, destinationStride);
+  requireCount("copyBlocks", "source", source, sourceOffset + sourceSpan);
+  requireCount("copyBlocks", "destination", destination, destinationOffset + destinationSpan);
   auto device = commonDevice("copyBlocks", {&source, &destination});
-  submit(device,
+  bool contiguous = destinationStride == block || count <= 1;
+  BufferUse output = contiguous ? writes(destination, destinationSpan, destinationOffset)
+                                : updates(destination, destinationSpan, destinationOffset);
+  submit(device, {reads(source, sourceSpan, sourceOffset), output},
          [=] {
            device->backend().copyBlocks(count, block, source->data() + sourceOffset, sourceStride,
                                         destination->data() + destinationOffset, destinationStride);
@@ -174,7 +209,8 @@ CUDNET_ENTRY(dot) {
   requireCount("dot", "y", y, n);
   requireCount("dot", "out", out, 1);
   auto device = commonDevice("dot", {&x, &y, &out});
-  submit(device, [=] { device->backend().dot(n, x->data(), y->data(), out->data()); },
+  submit(device, {reads(x, n), reads(y, n), writes(out, 1)},
+         [=] { device->backend().dot(n, x->data(), y->data(), out->data()); },
          [=] { return "dot(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }
@@ -187,7 +223,7 @@ static Napi::Value reduceEntry(const Napi::CallbackInfo& info, const char* op,
   requireCount(op, "out", out, 1);
   auto device = commonDevice(op, {&x, &out});
   std::string name = op;
-  submit(device, [=] { (device->backend().*reduce)(n, x->data(), out->data()); },
+  submit(device, {reads(x, n), writes(out, 1)}, [=] { (device->backend().*reduce)(n, x->data(), out->data()); },
          [=] { return name + "(n=" + std::to_string(n) + ")"; });
   return info.Env().Undefined();
 }

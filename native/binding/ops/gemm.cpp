@@ -21,7 +21,10 @@ CUDNET_ENTRY(gemm) {
   requireCount("gemm", "B", B, static_cast<size_t>(K) * N);
   requireCount("gemm", "C", C, static_cast<size_t>(M) * N);
   auto device = commonDevice("gemm", {&A, &B, &C});
-  submit(device,
+  // With beta = 0, C's old values are not read.
+  size_t sizeA = static_cast<size_t>(M) * K, sizeB = static_cast<size_t>(K) * N, sizeC = static_cast<size_t>(M) * N;
+  BufferUse output = beta == 0.f ? writes(C, sizeC) : updates(C, sizeC);
+  submit(device, {reads(A, sizeA), reads(B, sizeB), output},
          [=] { device->backend().gemm(transA, transB, M, N, K, alpha, A->data(), B->data(), beta, C->data()); },
          [=] { return describeGemm(transA, transB, M, N, K); });
   return info.Env().Undefined();
@@ -34,7 +37,8 @@ CUDNET_ENTRY(addRowBias) {
   requireCount("addRowBias", "bias", bias, columns);
   requireCount("addRowBias", "y", y, static_cast<size_t>(rows) * columns);
   auto device = commonDevice("addRowBias", {&bias, &y});
-  submit(device, [=] { device->backend().addRowBias(rows, columns, bias->data(), y->data()); },
+  submit(device, {reads(bias, columns), updates(y, static_cast<size_t>(rows) * columns)},
+         [=] { device->backend().addRowBias(rows, columns, bias->data(), y->data()); },
          [=] { return "addRowBias(rows=" + std::to_string(rows) + ", columns=" + std::to_string(columns) + ")"; });
   return info.Env().Undefined();
 }
@@ -46,7 +50,8 @@ CUDNET_ENTRY(sumRowsInto) {
   requireCount("sumRowsInto", "dy", dy, static_cast<size_t>(rows) * columns);
   requireCount("sumRowsInto", "db", db, columns);
   auto device = commonDevice("sumRowsInto", {&dy, &db});
-  submit(device, [=] { device->backend().sumRowsInto(rows, columns, dy->data(), db->data()); },
+  submit(device, {reads(dy, static_cast<size_t>(rows) * columns), updates(db, columns)},
+         [=] { device->backend().sumRowsInto(rows, columns, dy->data(), db->data()); },
          [=] { return "sumRowsInto(rows=" + std::to_string(rows) + ", columns=" + std::to_string(columns) + ")"; });
   return info.Env().Undefined();
 }

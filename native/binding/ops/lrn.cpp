@@ -34,7 +34,8 @@ CUDNET_ENTRY(lrnForward) {
   BufferRef x = bufferArg(info, 1, "x"), y = bufferArg(info, 2, "y"), scale = bufferArg(info, 3, "scale");
   for (auto* b : {&x, &y, &scale}) requireCount("lrn", "tensor", *b, countOf(p));
   auto device = commonDevice("lrn", {&x, &y, &scale});
-  submit(device, [=] { device->backend().lrnForward(p, x->data(), y->data(), scale->data()); },
+  submit(device, {reads(x, countOf(p)), writes(y, countOf(p)), writes(scale, countOf(p))},
+         [=] { device->backend().lrnForward(p, x->data(), y->data(), scale->data()); },
          [=] { return describeLrn("lrn forward", p); });
   return info.Env().Undefined();
 }
@@ -46,7 +47,8 @@ CUDNET_ENTRY(lrnBackward) {
   BufferRef dy = bufferArg(info, 4, "dy"), dx = bufferArg(info, 5, "dx");
   for (auto* b : {&x, &y, &scale, &dy, &dx}) requireCount("lrn backward", "tensor", *b, countOf(p));
   auto device = commonDevice("lrn backward", {&x, &y, &scale, &dy, &dx});
-  submit(device,
+  size_t n = countOf(p);
+  submit(device, {reads(x, n), reads(y, n), reads(scale, n), reads(dy, n), writes(dx, n)},
          [=] { device->backend().lrnBackward(p, x->data(), y->data(), scale->data(), dy->data(), dx->data()); },
          [=] { return describeLrn("lrn backward", p); });
   return info.Env().Undefined();

@@ -41,7 +41,8 @@ CUDNET_ENTRY(poolForward) {
   requireCount("pool", "y", y, outputCount(p));
   requireCount("pool", "mask", mask, outputCount(p));
   auto device = commonDevice("pool", {&x, &y, &mask});
-  submit(device, [=] { device->backend().poolForward(p, x->data(), y->data(), mask ? mask->data() : nullptr); },
+  submit(device, {reads(x, inputCount(p)), writes(y, outputCount(p)), writes(mask, outputCount(p))},
+         [=] { device->backend().poolForward(p, x->data(), y->data(), mask ? mask->data() : nullptr); },
          [=] { return describePool("pool forward", p); });
   return info.Env().Undefined();
 }
@@ -55,7 +56,7 @@ CUDNET_ENTRY(poolBackward) {
   requireCount("pool backward", "mask", mask, outputCount(p));
   requireCount("pool backward", "dx", dx, inputCount(p));
   auto device = commonDevice("pool backward", {&dy, &mask, &dx});
-  submit(device,
+  submit(device, {reads(dy, outputCount(p)), reads(mask, outputCount(p)), writes(dx, inputCount(p))},
          [=] { device->backend().poolBackward(p, dy->data(), mask ? mask->data() : nullptr, dx->data()); },
          [=] { return describePool("pool backward", p); });
   return info.Env().Undefined();

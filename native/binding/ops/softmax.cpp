@@ -55,7 +55,8 @@ CUDNET_ENTRY(softmaxForward) {
   requireCount("softmax", "x", x, scoreCount(p));
   requireCount("softmax", "y", y, scoreCount(p));
   auto device = commonDevice("softmax", {&x, &y});
-  submit(device, [=] { device->backend().softmaxForward(p, x->data(), y->data()); },
+  submit(device, {reads(x, scoreCount(p)), writes(y, scoreCount(p))},
+         [=] { device->backend().softmaxForward(p, x->data(), y->data()); },
          [=] { return describeSoftmax("softmax forward", p); });
   return info.Env().Undefined();
 }
@@ -66,7 +67,8 @@ CUDNET_ENTRY(softmaxBackward) {
   BufferRef y = bufferArg(info, 1, "y"), dy = bufferArg(info, 2, "dy"), dx = bufferArg(info, 3, "dx");
   for (auto* b : {&y, &dy, &dx}) requireCount("softmax backward", "tensor", *b, scoreCount(p));
   auto device = commonDevice("softmax backward", {&y, &dy, &dx});
-  submit(device, [=] { device->backend().softmaxBackward(p, y->data(), dy->data(), dx->data()); },
+  submit(device, {reads(y, scoreCount(p)), reads(dy, scoreCount(p)), writes(dx, scoreCount(p))},
+         [=] { device->backend().softmaxBackward(p, y->data(), dy->data(), dx->data()); },
          [=] { return describeSoftmax("softmax backward", p); });
   return info.Env().Undefined();
 }
@@ -79,7 +81,8 @@ CUDNET_ENTRY(softmaxLossForward) {
   requireCount("softmax loss", "labels", labels, labelCount(p));
   requireCount("softmax loss", "loss", loss, 1);
   auto device = commonDevice("softmax loss", {&prob, &labels, &loss});
-  submit(device, [=] { device->backend().softmaxLossForward(p, prob->data(), labels->data(), loss->data()); },
+  submit(device, {reads(prob, scoreCount(p)), reads(labels, labelCount(p)), writes(loss, 1)},
+         [=] { device->backend().softmaxLossForward(p, prob->data(), labels->data(), loss->data()); },
          [=] { return describeSoftmax("softmax loss forward", p); });
   return info.Env().Undefined();
 }
@@ -95,6 +98,7 @@ CUDNET_ENTRY(softmaxLossBackward) {
   requireCount("softmax loss backward", "dx", dx, scoreCount(p));
   auto device = commonDevice("softmax loss backward", {&prob, &labels, &lossWeight, &dx});
   submit(device,
+         {reads(prob, scoreCount(p)), reads(labels, labelCount(p)), reads(lossWeight, 1), writes(dx, scoreCount(p))},
          [=] {
            device->backend().softmaxLossBackward(p, prob->data(), labels->data(), lossWeight->data(), dx->data());
          },
@@ -110,7 +114,8 @@ CUDNET_ENTRY(accuracy) {
   requireCount("accuracy", "labels", labels, labelCount(p));
   requireCount("accuracy", "out", out, 1);
   auto device = commonDevice("accuracy", {&scores, &labels, &out});
-  submit(device, [=] { device->backend().accuracy(p, scores->data(), labels->data(), out->data()); },
+  submit(device, {reads(scores, scoreCount(p)), reads(labels, labelCount(p)), writes(out, 1)},
+         [=] { device->backend().accuracy(p, scores->data(), labels->data(), out->data()); },
          [=] { return describeSoftmax("accuracy", p); });
   return info.Env().Undefined();
 }

@@ -41,7 +41,10 @@ CUDNET_ENTRY(solverUpdate) {
     throw Error("INVALID_ARGUMENT", std::string("solver update: ") + solverName(p.kind) + " needs a second history");
   for (auto* b : {&weights, &gradient, &history1, &history2}) requireCount("solver update", "tensor", *b, p.count);
   auto device = commonDevice("solver update", {&weights, &gradient, &history1, &history2});
+  // Every buffer is read and written: w -= update, gradient = update, the histories move on.
   submit(device,
+         {updates(weights, p.count), updates(gradient, p.count), updates(history1, p.count),
+          updates(history2, p.count)},
          [=] {
            device->backend().solverUpdate(p, weights->data(), gradient->data(), history1->data(),
                                           history2 ? history2->data() : nullptr);
