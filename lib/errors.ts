@@ -19,6 +19,12 @@ export function fromNativeError(error: unknown): CudnetError {
   return new CudnetError(code, message, { cause: error });
 }
 
+/** An error of the operating system (a file that cannot be read or written: EACCES, ENOSPC, ...), with its errno code. */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  const candidate = error as NodeJS.ErrnoException | undefined;
+  return candidate instanceof Error && typeof candidate.code === 'string' && typeof candidate.syscall === 'string';
+}
+
 /** Shows a received value in an error message, short. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -11,7 +11,7 @@ export {
   type BlobView, type LearnableParam, type NetLike, type NetOptions, type Phase,
 } from './net/index.js';
 export {
-  Solver, learningRate, LR_POLICIES, SOLVER_TYPES,
+  Solver, learningRate, LR_POLICIES, SOLVER_TYPES, completeSnapshots, removeSnapshotLeftovers,
   type SolverOptions, type IterationEvent, type TestEvent, type SnapshotEvent,
 } from './solver/index.js';
 export { models, lenet, alexnet, dataLayerOf, deployFromTrainVal, type ModelOptions, type ModelVariant, type ModelName } from './models/index.js';

@@ -10,7 +10,8 @@ export const SERVE_USAGE = `Usage: cudnet serve [options]
 Starts the training app (DIGITS' workflow in the browser): datasets, models, live training charts, classification.
 
 Options:
-  --host <address>      where to listen (default 127.0.0.1: only this machine)
+  --host <address>      where to listen (default 127.0.0.1: only this machine); requests must name this
+                        host, 127.0.0.1, localhost or [::1] (with 0.0.0.0 or ::, also its name and addresses)
   --port <n>            port (default 5000; 0 picks a free one)
   --jobs-dir <folder>   where jobs are kept (default ~/.cudnet/jobs)
   --data-root <folder>  a folder whose images datasets may be made from (repeatable); no other server path is read

@@ -21,6 +21,8 @@ export interface JobEvents {
 const CPU_SLOTS = 2;
 /** How long an aborted child gets to write its snapshot before it is killed. */
 const ABORT_GRACE_MS = 15000;
+/** Ids drawn for one new job before giving up (each second offers 65536). */
+const MAX_ID_ATTEMPTS = 1000;
 
 export class JobManager extends EventEmitter<JobEvents> {
   private readonly jobs = new Map<string, JobStatus>();
@@ -28,7 +30,8 @@ export class JobManager extends EventEmitter<JobEvents> {
   private readonly aborting = new Set<string>();
   private readonly persisted = new Map<string, Promise<void>>();
 
-  constructor(readonly jobsDir: string) {
+  /** `dataRoots`: the folders the jobs' workers may read server files from. */
+  constructor(readonly jobsDir: string, readonly dataRoots: readonly string[] = []) {
     super();
   }
 
@@ -60,16 +63,34 @@ export class JobManager extends EventEmitter<JobEvents> {
 
   /** Creates a WAIT job, with `files` written into its folder before it is queued. */
   async create(type: JobType, name: string, options: Record<string, unknown>, extra: Partial<JobStatus> = {}, files: Record<string, string> = {}): Promise<JobStatus> {
-    const id = newJobId();
+    const id = await this.newFolder();
     const now = new Date().toISOString();
     const status: JobStatus = { id, type, name, state: 'WAIT', history: [{ state: 'WAIT', time: now }], submitted: now, options, progress: 0, ...extra };
-    await mkdir(this.folder(id), { recursive: true });
     for (const [file, text] of Object.entries(files)) await writeFile(path.join(this.folder(id), file), text);
     this.jobs.set(id, status);
     await this.persist(status);
     this.emit('job', status);
     this.schedule();
     return status;
+  }
+
+  /**
+   * A fresh job id with its folder made. The folder is made exclusively (mkdir fails when it exists), so
+   * two jobs, of this server or of another on the same folder, never share one: a taken id is drawn again.
+   */
+  private async newFolder(): Promise<string> {
+    await mkdir(this.jobsDir, { recursive: true });
+    for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
+      const id = newJobId();
+      if (this.jobs.has(id)) continue;
+      try {
+        await mkdir(this.folder(id));
+        return id;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    throw new AppError(503, 'No free job id could be drawn; try again in a second');
   }
 
   abort(id: string): JobStatus {
@@ -99,20 +120,34 @@ export class JobManager extends EventEmitter<JobEvents> {
       (job.state === 'WAIT' || (job.state === 'RUN' && job.progress === 0)));
   }
 
-  /** Removes a finished job's folder; a dataset that models use is kept (409 naming them). */
+  /**
+   * Removes a finished job's folder with its evaluations'. Everything is checked before anything is
+   * deleted: a dataset that models use, a model a training will start from, or a job (or one of its
+   * evaluations) still running is a 409 that leaves every job as it was.
+   */
   async delete(id: string): Promise<void> {
+    const doomed = this.deletable(id);
+    // Out of the list at once, so that nothing is scheduled or deleted twice while the folders go.
+    for (const job of doomed) this.jobs.delete(job.id);
+    for (const job of doomed) {
+      await this.persisted.get(job.id);
+      await rm(this.folder(job.id), { recursive: true, force: true });
+      this.emit('deleted', { jobId: job.id });
+    }
+  }
+
+  /** The job and every job below it (children first), or a 409 naming why one of them cannot be deleted (`top`: the job asked for). */
+  private deletable(id: string, top = id): JobStatus[] {
     const job = this.get(id);
     const users = this.list().filter((other) => other.parentId === id && other.type === 'model');
     if (users.length > 0) throw new AppError(409, `The dataset is used by model(s) ${users.map((user) => `"${user.name}"`).join(', ')}; delete them first`);
     // A training that starts from this model's snapshot reads it before its first iteration.
     const waiting = this.startingFrom((options) => options.previousNetwork === id && options.previousSnapshot !== undefined);
     if (waiting.length > 0) throw new AppError(409, `Model(s) ${waiting.map((user) => `"${user.name}"`).join(', ')} will start from this model's weights; abort them first`);
-    if (job.state === 'RUN' || this.running.has(id)) throw new AppError(409, 'Abort the job before deleting it');
-    for (const child of this.list().filter((other) => other.parentId === id)) await this.delete(child.id);
-    this.jobs.delete(id);
-    await this.persisted.get(id);
-    await rm(this.folder(id), { recursive: true, force: true });
-    this.emit('deleted', { jobId: id });
+    if (job.state === 'RUN' || this.running.has(id)) {
+      throw new AppError(409, id === top ? 'Abort the job before deleting it' : `"${job.name}" (${id}) still runs; abort it before deleting this job`);
+    }
+    return [...this.list().filter((other) => other.parentId === id).flatMap((child) => this.deletable(child.id, top)), job];
   }
 
   /** Stops every child (server shutdown); their jobs are reloaded as ABORT on the next start. */
@@ -187,7 +222,7 @@ export class JobManager extends EventEmitter<JobEvents> {
 
   private start(job: JobStatus): void {
     if (job.type === 'model') job.device = this.deviceOf(job);
-    const child = fork(workerScript(), [this.folder(job.id)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(workerScript(), [this.folder(job.id), JSON.stringify(this.dataRoots)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.running.set(job.id, child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

@@ -9,40 +9,38 @@ export function publicFolder(): string {
   return path.join(packageRoot(), 'lib', 'app', 'public');
 }
 
-/**
- * Resolves a user-given path and checks it lies inside one of the data roots. Symlinks are
- * resolved on both sides (fs.realpath), so neither `..` nor a link can lead outside.
- */
-export async function resolveInsideRoots(given: string, roots: readonly string[], field: string): Promise<string> {
-  if (roots.length === 0) throw new AppError(400, 'The server was started without --data-root, so no server folder can be read', field);
-  if (!path.isAbsolute(given)) throw new AppError(400, `Expected an absolute path for ${field} but received ${JSON.stringify(given)}`, field);
-  const real = await realpath(given).catch(() => {
-    throw new AppError(400, `${given} does not exist`, field);
-  });
-  for (const root of roots) {
-    const realRoot = await realpath(root).catch(() => undefined);
-    if (realRoot === undefined) continue;
-    const relative = path.relative(realRoot, real);
-    if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return real;
-  }
-  throw new AppError(403, `${given} is outside the data folders this server may read (${roots.join(', ')})`, field);
+export interface InsideRootsOptions {
+  /** A relative path is taken from this folder; without it a relative path is refused (400). */
+  relativeTo?: string;
+  /** The status of a path that does not exist (or whose links lead out of the roots): 400 on a form, 404 where a file is asked for. */
+  missingStatus?: number;
 }
 
 /**
- * A file a form names by path: a relative path is taken from the first data root. Outside the roots
- * is 403 (checked on the path as written before it is looked up, so the answer says nothing of
- * files elsewhere), a missing file 404, then resolveInsideRoots' check with symlinks resolved.
+ * The one rule for every server path a request or a job names: it must lie inside a data root. The path as
+ * written (`..` resolved, nothing looked up) is checked first, against each root as given and as its real
+ * path: outside is 403, which says nothing about what exists elsewhere. Then symlinks are resolved on both
+ * sides (fs.realpath) and the real path must lie inside a root's real path too; a path that does not exist
+ * and one whose links lead out of the roots get the same answer (`missingStatus`, "does not exist"), so no
+ * answer tells whether something outside the roots exists. Returns the real path.
  */
-export async function resolveFileInsideRoots(given: string, roots: readonly string[], field: string): Promise<string> {
-  if (roots.length === 0) throw new AppError(400, 'The server was started without --data-root, so no server file can be read', field);
-  const candidate = path.resolve(roots[0]!, given);
-  const inside = roots.some((root) => {
-    const relative = path.relative(path.resolve(root), candidate);
-    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-  });
-  if (!inside) throw new AppError(403, `${given} is outside the data folders this server may read (${roots.join(', ')})`, field);
-  await realpath(candidate).catch(() => {
-    throw new AppError(404, `${given} does not exist`, field);
-  });
-  return resolveInsideRoots(candidate, roots, field);
+export async function resolveInsideRoots(given: string, roots: readonly string[], field: string, options: InsideRootsOptions = {}): Promise<string> {
+  if (roots.length === 0) throw new AppError(400, 'The server was started without --data-root, so no server path can be read', field);
+  if (options.relativeTo === undefined && !path.isAbsolute(given)) throw new AppError(400, `Expected an absolute path for ${field} but received ${JSON.stringify(given)}`, field);
+  const candidate = path.resolve(options.relativeTo ?? '/', given);
+  const realRoots = (await Promise.all(roots.map((root) => realpath(root).catch(() => undefined)))).filter((root): root is string => root !== undefined);
+  if (![...roots, ...realRoots].some((root) => isInside(candidate, root))) {
+    throw new AppError(403, `${given} is outside the data folders this server may read (${roots.join(', ')})`, field);
+  }
+  const real = await realpath(candidate).catch(() => undefined);
+  if (real === undefined || !realRoots.some((root) => isInside(real, root))) {
+    throw new AppError(options.missingStatus ?? 400, `${given} does not exist inside the data folders (links out of them are not followed)`, field);
+  }
+  return real;
+}
+
+/** Whether `file` is `folder` or lies below it (both absolute and normalized). */
+function isInside(file: string, folder: string): boolean {
+  const relative = path.relative(folder, file);
+  return relative === '' || (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }

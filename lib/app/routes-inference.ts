@@ -7,7 +7,7 @@ import { readBody, sendBytes, sendJson, validate } from './http.js';
 import { SplitRecords } from './records.js';
 import { jobOf, route, ID, type Route } from './routes.js';
 import { ClassifyPathForm, ClassifyPickForm } from './schemas.js';
-import { resolveFileInsideRoots } from './paths.js';
+import { resolveInsideRoots } from './paths.js';
 import type { AppContext } from './server.js';
 import { findSnapshot, readRunPlan } from './snapshots.js';
 import { tarArchive } from './tar.js';
@@ -26,7 +26,7 @@ export function inferenceRoutes(context: AppContext): Route[] {
       });
       const visualizations = url.searchParams.get('visualize') === '1' ? await layerVisualizations(model, image, path.join(folder, snapshot.caffemodel)) : undefined;
       sendJson(response, 200, { snapshot: snapshot.iter, epoch: snapshot.epoch, predictions, visualizations });
-    }),
+    }, ['application/json', 'image/*', 'application/octet-stream']),
     route('GET', `/api/models/${ID}/download`, async ({ response, url, params }) => {
       const job = jobOf(context, params[0]!, 'model');
       const folder = context.jobs.folder(job.id);
@@ -49,7 +49,7 @@ function snapshotParameter(url: URL): number | undefined {
  * body { path } a file inside the data roots, or for { split, index } the dataset's record.
  */
 async function inputImage(context: AppContext, datasetId: string, request: { headers: Record<string, unknown> }, body: Buffer): Promise<{ image: Buffer; field: string }> {
-  if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+  if (!String(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
     if (body.length === 0) throw new AppError(400, 'Send an image as the request body, or JSON { path } or { split, index }', 'image');
     return { image: body, field: 'image' };
   }
@@ -75,7 +75,7 @@ async function inputImage(context: AppContext, datasetId: string, request: { hea
 
 /** An image file inside the data roots, read only if it is no larger than an image upload may be. */
 async function serverImage(context: AppContext, given: string): Promise<Buffer> {
-  const file = await resolveFileInsideRoots(given, context.dataRoots, 'path');
+  const file = await resolveInsideRoots(given, context.dataRoots, 'path', { relativeTo: context.dataRoots[0], missingStatus: 404 });
   // A folder (or a pipe) is refused before it is opened.
   if (!(await stat(file)).isFile()) throw new AppError(400, `${given} is not a file`, 'path');
   const handle = await open(file, 'r');

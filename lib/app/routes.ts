@@ -8,7 +8,7 @@ import { AppError, messageOf } from './errors.js';
 import { readJson, sendBytes, sendJson, validate } from './http.js';
 import { LOG_FILE, type JobStatus, type JobType } from './job-files.js';
 import { resolveInsideRoots } from './paths.js';
-import { DatasetForm, MnistForm, ModelForm } from './schemas.js';
+import { DATASET_PATH_FIELDS, DatasetForm, MnistForm, ModelForm } from './schemas.js';
 import type { AppContext } from './server.js';
 import { jobSummary, modelDetails } from './views.js';
 import { inferenceRoutes } from './routes-inference.js';
@@ -31,12 +31,14 @@ export interface Route {
   method: string;
   pattern: RegExp;
   handle(request: RouteRequest): Promise<void>;
+  /** The content-types a state-changing route takes (default JSON_BODY; 'image/*' for any image): anything else is 415 before the route runs. */
+  accepts?: readonly string[];
 }
 
 export const ID = '([0-9]{8}-[0-9]{6}-[0-9a-f]{4})';
 
-export function route(method: string, pattern: string, handle: Route['handle']): Route {
-  return { method, pattern: new RegExp(`^${pattern}$`), handle };
+export function route(method: string, pattern: string, handle: Route['handle'], accepts?: readonly string[]): Route {
+  return { method, pattern: new RegExp(`^${pattern}$`), handle, ...(accepts ? { accepts } : {}) };
 }
 
 /** The job `id` of `type`, or 404. */
@@ -54,7 +56,8 @@ function jobRoutes(context: AppContext): Route[] {
   const { jobs } = context;
   return [
     route('GET', '/api/info', async ({ response }) => sendJson(response, 200, {
-      version: await packageVersion(), jobsDir: jobs.jobsDir, dataRoots: context.dataRoots, devices: devices(), uploadLimit: context.uploadLimit,
+      // No jobs folder: no page needs it. The data roots stay, since the forms ask for absolute paths inside them.
+      version: await packageVersion(), dataRoots: context.dataRoots, devices: devices(), uploadLimit: context.uploadLimit,
       weightsUploadLimit: context.weightsUploadLimit,
     })),
     route('GET', '/api/jobs', async ({ response }) => sendJson(response, 200, {
@@ -87,7 +90,7 @@ function datasetRoutes(context: AppContext): Route[] {
       const form = await readJson(request, DatasetForm);
       // Every server path the form names must lie inside a data root.
       const options = { ...form };
-      for (const field of ['folder', 'valFolder', 'testFolder', 'labelsFile', 'trainList', 'valList', 'testList', 'prefix'] as const) {
+      for (const field of DATASET_PATH_FIELDS) {
         const given = form[field];
         if (given !== undefined) options[field] = await resolveInsideRoots(given, context.dataRoots, field);
       }
@@ -112,7 +115,9 @@ function datasetRoutes(context: AppContext): Route[] {
       const folder = path.join(jobs.folder(job.id), 'dataset');
       const manifest = job.state === 'DONE' ? await readDatasetManifest(folder).catch(() => undefined) : undefined;
       const usedBy = jobs.list('model').filter((model) => model.parentId === job.id).map(jobSummary);
-      sendJson(response, 200, { ...jobSummary(job), options: job.options, manifest, usedBy });
+      // The manifest's options repeat the job's, plus where the dataset lies in the jobs folder, which the page does not need.
+      const { options: _recorded, ...shown } = manifest ?? {};
+      sendJson(response, 200, { ...jobSummary(job), options: job.options, manifest: manifest && shown, usedBy });
     }),
   ];
 }

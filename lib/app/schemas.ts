@@ -36,6 +36,8 @@ export const DatasetForm = z.strictObject({
   .refine((form) => form.trainList === undefined || form.labelsFile !== undefined, { message: 'a training list needs its labels file', path: ['labelsFile'] })
   .refine((form) => form.maxPerClass === undefined || form.maxPerClass >= form.minPerClass, { message: 'max per class must be at least min per class', path: ['maxPerClass'] });
 export type DatasetForm = z.infer<typeof DatasetForm>;
+/** The fields of DatasetForm that name server paths: each must lie inside a data root. */
+export const DATASET_PATH_FIELDS = ['folder', 'valFolder', 'testFolder', 'labelsFile', 'trainList', 'valList', 'testList', 'prefix'] as const;
 
 export const MnistForm = z.strictObject({ name: name.default('MNIST') });
 

@@ -10,6 +10,7 @@ import { publicFolder } from './paths.js';
 import { apiRoutes, type Route } from './routes.js';
 import { EventHub } from './events.js';
 import { ModelCache } from './model-cache.js';
+import { acceptedHosts, checkBodyType, checkHost, checkSameOrigin, isStateChanging, JSON_BODY } from './request-guard.js';
 import { cleanUploads, DEFAULT_UPLOADS_MAX_AGE_HOURS, DEFAULT_WEIGHTS_UPLOAD_LIMIT } from './uploads.js';
 
 export interface ServerOptions {
@@ -45,10 +46,11 @@ const PAGES: [RegExp, string][] = [
 ];
 
 export async function startServer(options: ServerOptions = {}): Promise<{ url: string; close(): Promise<void>; context: AppContext }> {
-  const jobs = new JobManager(path.resolve(options.jobsDir ?? path.join(os.homedir(), '.cudnet', 'jobs')));
+  const dataRoots = (options.dataRoots ?? []).map((root) => path.resolve(root));
+  const jobs = new JobManager(path.resolve(options.jobsDir ?? path.join(os.homedir(), '.cudnet', 'jobs')), dataRoots);
   await jobs.load();
   const context: AppContext = {
-    jobs, dataRoots: (options.dataRoots ?? []).map((root) => path.resolve(root)), uploadLimit: options.uploadLimit ?? 10 << 20,
+    jobs, dataRoots, uploadLimit: options.uploadLimit ?? 10 << 20,
     weightsUploadLimit: options.weightsUploadLimit ?? DEFAULT_WEIGHTS_UPLOAD_LIMIT,
     uploadsMaxAgeHours: options.uploadsMaxAgeHours ?? DEFAULT_UPLOADS_MAX_AGE_HOURS,
     models: new ModelCache(), events: new EventHub(jobs),
@@ -58,10 +60,16 @@ export async function startServer(options: ServerOptions = {}): Promise<{ url: s
   const sweeper = setInterval(() => void cleanUploads(jobs, context.uploadsMaxAgeHours, false).catch(() => {}), 3600e3);
   sweeper.unref();
   const routes = apiRoutes(context);
-  const server = createServer((request, response) => void handle(request, response, routes, context));
+  const listenHost = options.host ?? '127.0.0.1';
+  // Filled once the port is known, before the first request can arrive.
+  let hosts = new Set<string>();
+  const server = createServer((request, response) => void handle(request, response, routes, context, hosts));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 5000, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 5000, listenHost, () => {
+      hosts = acceptedHosts(listenHost, (server.address() as AddressInfo).port);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -79,8 +87,10 @@ export async function startServer(options: ServerOptions = {}): Promise<{ url: s
   };
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, routes: Route[], context: AppContext): Promise<void> {
+async function handle(request: IncomingMessage, response: ServerResponse, routes: Route[], context: AppContext, hosts: ReadonlySet<string>): Promise<void> {
   try {
+    checkHost(request, hosts);
+    if (isStateChanging(request.method)) checkSameOrigin(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/api/events') return context.events.subscribe(request, response);
     if (url.pathname.startsWith('/api/')) return await dispatch(request, response, url, routes);
@@ -102,6 +112,7 @@ async function dispatch(request: IncomingMessage, response: ServerResponse, url:
     if (!match) continue;
     pathMatched = true;
     if (route.method !== request.method) continue;
+    if (isStateChanging(request.method)) checkBodyType(request, route.accepts ?? JSON_BODY);
     return route.handle({ request, response, url, params: match.slice(1) });
   }
   throw new AppError(pathMatched ? 405 : 404, pathMatched ? `${request.method} is not allowed on ${url.pathname}` : `No API endpoint ${url.pathname}`);

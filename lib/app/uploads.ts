@@ -73,8 +73,6 @@ export function uploadRoutes(context: AppContext): Route[] {
       sendJson(response, 200, { deleted: id });
     }),
     route('POST', '/api/uploads/caffemodel', async ({ request, response, url }) => {
-      const type = String(request.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase();
-      if (type !== 'application/octet-stream') throw new AppError(415, `Send the .caffemodel as the raw body with content-type application/octet-stream, not ${type}`);
       const name = (url.searchParams.get('name') ?? '').trim().slice(0, 200) || undefined;
       try {
         sendJson(response, 201, await receiveWeights(request, context.jobs.jobsDir, context.weightsUploadLimit, name));
@@ -88,7 +86,7 @@ export function uploadRoutes(context: AppContext): Route[] {
         }
         throw error;
       }
-    }),
+    }, ['application/octet-stream']),
   ];
 }
 

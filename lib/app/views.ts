@@ -19,6 +19,13 @@ export async function readMetrics(folder: string): Promise<Record<string, unknow
   return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** What a model started from; the file only when it is the data-root path the form named (the others lie in the jobs folder, which the browser has no use for). */
+function pretrainedView(pretrained: JobStatus['pretrained']) {
+  if (!pretrained || pretrained.source === 'path') return pretrained;
+  const { file: _file, ...shown } = pretrained;
+  return shown;
+}
+
 export async function modelDetails(job: JobStatus, folder: string) {
-  return { ...jobSummary(job), options: job.options, pretrained: job.pretrained, resumeFrom: job.resumeFrom, snapshots: await listSnapshots(folder), metrics: await readMetrics(folder) };
+  return { ...jobSummary(job), options: job.options, pretrained: pretrainedView(job.pretrained), resumeFrom: job.resumeFrom, snapshots: await listSnapshots(folder), metrics: await readMetrics(folder) };
 }

@@ -6,7 +6,8 @@ import { messageOf } from './errors.js';
 import { LINES_FILE, LIST_FILE, LineError, parseImageList, readListedImage, type LineFailure, type LineResult, type ListLine } from './image-list.js';
 import { appendLog, readStatus, type JobStatus } from './job-files.js';
 import { SplitRecords } from './records.js';
-import { DatasetForm, EvaluateForm, EvaluateListJob, ModelForm } from './schemas.js';
+import { DATASET_PATH_FIELDS, DatasetForm, EvaluateForm, EvaluateListJob, ModelForm } from './schemas.js';
+import { resolveInsideRoots } from './paths.js';
 import { openSources, planTraining } from './training-setup.js';
 import { modelSource } from './snapshots.js';
 import { uploadFile } from './upload-files.js';
@@ -15,6 +16,8 @@ import type { WorkerMessage } from './worker-protocol.js';
 
 const folder = process.argv[2]!;
 const jobsDir = path.dirname(folder);
+/** The server's data roots: every server file a job reads must lie inside them (resolveInsideRoots). */
+const dataRoots = JSON.parse(process.argv[3] ?? '[]') as string[];
 let abortRequested = false;
 let onAbort: () => void = () => undefined;
 
@@ -58,14 +61,23 @@ async function importDataset(status: JobStatus): Promise<void> {
   };
   const report = status.options.mnist
     ? await createMnistDataset(dest, {}, hooks)
-    : await createDataset(datasetOptions(DatasetForm.parse(status.options), dest), hooks);
+    : await createDataset(await datasetOptions(DatasetForm.parse(status.options), dest), { ...hooks, allowPath: insideDataRoots });
   const splits = Object.fromEntries(Object.entries(report.splits).map(([name, split]) => [name, { count: split!.count, perClass: split!.perClass }]));
   send({ kind: 'result', result: { labels: report.labels, splits, skipped: report.skipped.length, image: report.manifest.image } });
 }
 
-function datasetOptions(form: DatasetForm, dest: string) {
+/** The import's options; the paths the form named are confined again, as they may have changed since the job was made. */
+async function datasetOptions(form: DatasetForm, dest: string) {
   const { name: _name, ...rest } = form;
+  for (const field of DATASET_PATH_FIELDS) {
+    if (rest[field] !== undefined) rest[field] = await resolveInsideRoots(rest[field], dataRoots, field);
+  }
   return { ...rest, dest };
+}
+
+/** The import reads a file only if it lies inside the data roots with its links resolved; anything else counts as missing. */
+async function insideDataRoots(file: string): Promise<boolean> {
+  return resolveInsideRoots(path.resolve(file), dataRoots, 'path').then(() => true, () => false);
 }
 
 async function trainModel(status: JobStatus): Promise<void> {
@@ -84,7 +96,7 @@ async function trainModel(status: JobStatus): Promise<void> {
     await appendLog(folder, `Resumed from ${status.resumeFrom} at iteration ${solver.iter}`);
   } else if (form.pretrainedModel || form.pretrainedUpload) {
     // An uploaded .caffemodel is loaded as one under a data root is, by layer name.
-    const file = form.pretrainedModel ?? uploadFile(jobsDir, form.pretrainedUpload!);
+    const file = form.pretrainedModel !== undefined ? await resolveInsideRoots(form.pretrainedModel, dataRoots, 'pretrainedModel') : uploadFile(jobsDir, form.pretrainedUpload!);
     const bytes = await readFile(file).catch(() => {
       throw new Error(`The pretrained weights ${file} no longer exist`);
     });

@@ -3,7 +3,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { runDatasetCreateCli, runDatasetExportCaffeCli, runDatasetImportCaffeCli } from '../data/index.js';
-import { CudnetError, closestName } from '../errors.js';
+import { CudnetError, closestName, isSystemError } from '../errors.js';
 import type { CliStreams } from './streams.js';
 
 const COMMANDS = ['train', 'time', 'bench', 'dataset', 'serve'] as const;
@@ -57,9 +57,9 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
     streams.stderr.write(`Unknown dataset command${rest[0] ? ` "${rest[0]}"` : ''}: use \`cudnet dataset create\`, \`export-caffe\` or \`import-caffe\`\n`);
     return 2;
   }
-  if (command === 'dataset' && rest[0] === 'export-caffe') return runDatasetExportCaffeCli(rest.slice(1), streams);
-  if (command === 'dataset' && rest[0] === 'import-caffe') return runDatasetImportCaffeCli(rest.slice(1), streams);
   try {
+    if (command === 'dataset' && rest[0] === 'export-caffe') return await runDatasetExportCaffeCli(rest.slice(1), streams);
+    if (command === 'dataset' && rest[0] === 'import-caffe') return await runDatasetImportCaffeCli(rest.slice(1), streams);
     const run = await runnerFor(command as (typeof COMMANDS)[number]);
     return await run(command === 'dataset' ? rest.slice(rest[0] === 'create' ? 1 : 0) : rest, streams);
   } catch (error) {
@@ -67,7 +67,16 @@ export async function runCli(argv: readonly string[], streams: CliStreams = { st
   }
 }
 
+/**
+ * A command's failure as its exit code, printed as one line: a CudnetError with its code (a usage
+ * error also points to --help), a system error (EACCES, ENOSPC, ...) with its code. Anything else
+ * is a bug in cudnet and is rethrown, so that its stack is printed.
+ */
 function reportError(error: unknown, command: string, streams: CliStreams): number {
+  if (isSystemError(error)) {
+    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
+    return 1;
+  }
   if (!(error instanceof CudnetError)) throw error;
   if (error.code === 'USAGE') {
     streams.stderr.write(`${error.message}\nRun \`cudnet ${command} --help\` for the options.\n`);

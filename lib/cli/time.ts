@@ -10,6 +10,7 @@ import { Net } from '../net/index.js';
 import { updateParam, type UpdateSettings } from '../solver/update.js';
 import { Tensor } from '../tensor.js';
 import { formatFlags, parseFlags, UsageError, type FlagSpecs, type ParsedFlags } from './args.js';
+import { checkInputPath } from './input-files.js';
 import type { CliStreams } from './streams.js';
 import { dataLayerOf } from '../models/index.js';
 import { applyPrecision } from '../bench/run.js';
@@ -135,6 +136,7 @@ async function timingNet(flags: ParsedFlags, device: Device): Promise<{ net: Net
     shape = name === 'lenet' ? [1, 28, 28] : [3, 227, 227];
     return { net: build(parameter, device, batchSize, shape), name };
   }
+  await checkInputPath('network', name, 'file');
   parameter = await loadNetPrototxt(name);
   const dataLayer = dataLayerOf(parameter, 'TRAIN');
   if (dataLayer && flags['input-shape'] === undefined)

@@ -1,12 +1,14 @@
 // train.ts — `cudnet train`: trains LeNet on MNIST by default (or a builtin/prototxt net on a dataset folder) with progress, validation, snapshots and a JSON-lines log.
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { printNetPrototxt, printSolverPrototxt } from '../caffe/index.js';
 import type { BatchSource } from '../data/index.js';
 import { memory, device as resolveDevice, type DeviceName } from '../device.js';
 import { CudnetError } from '../errors.js';
-import { LR_POLICIES, SOLVER_TYPES, Solver, type IterationEvent, type TestEvent } from '../solver/index.js';
+import { makeFolder } from '../files.js';
+import { LR_POLICIES, removeSnapshotLeftovers, SOLVER_TYPES, Solver, type IterationEvent, type TestEvent } from '../solver/index.js';
 import { formatFlags, parseFlags, type FlagSpecs, type ParsedFlags } from './args.js';
+import { checkInputPath } from './input-files.js';
 import { TrainingProgress } from './progress.js';
 import { RunLog } from './run-log.js';
 import { datasetFolderData, mnistData, type TrainingData } from './train-data.js';
@@ -80,10 +82,33 @@ export function validationBatchSize(count: number): number {
   return Math.min(100, count);
 }
 
+/** The snapshot_prefix of a `cudnet train` run: its snapshots are <output>/snapshot_iter_N.* */
+const SNAPSHOT_PREFIX = 'snapshot';
+
+/** Every path a flag names, checked before any work. */
+async function checkInputPaths(flags: ParsedFlags): Promise<void> {
+  if (flags.dataset !== undefined) await checkInputPath('dataset', String(flags.dataset), 'folder');
+  const network = String(flags.network);
+  if (network !== 'lenet' && network !== 'alexnet') await checkInputPath('network', network, 'file');
+  for (const flag of ['solver', 'weights', 'resume'] as const)
+    if (flags[flag] !== undefined) await checkInputPath(flag, String(flags[flag]), 'file');
+}
+
+/**
+ * Creates the output folder, and removes what a run killed there left behind (snapshot
+ * temporaries, a .caffemodel whose .solverstate was never written); returns the names removed.
+ */
+async function prepareOutput(output: string): Promise<string[]> {
+  await makeFolder(output, `Output folder "${output}"`);
+  return removeSnapshotLeftovers(output, SNAPSHOT_PREFIX);
+}
+
 /** Trains as the flags say; returns what was done. Throws CudnetError on bad settings or divergence. */
 export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<TrainResult> {
   const started = performance.now();
+  await checkInputPaths(flags);
   const device = resolveDevice(String(flags.device) as DeviceName);
+  const output = resolve(flags.output !== undefined ? String(flags.output) : join('runs', timestamp()));
   // Every run is seeded (--seed defaults to 1), so unless asked otherwise it also repeats exactly.
   const deterministic = flags.deterministic !== false;
   await device.setDeterministic(deterministic);
@@ -93,16 +118,17 @@ export async function train(flags: ParsedFlags, hooks: TrainHooks): Promise<Trai
   const network = await chooseNetwork(String(flags.network), data, { batchSize, valBatchSize });
   const epochs = Number(flags.epochs);
   const itersPerEpoch = Math.ceil(data.trainCount / batchSize);
-  const output = resolve(flags.output !== undefined ? String(flags.output) : join('runs', timestamp()));
   const seed = Number(flags.seed);
   const parameter = await solverParameter(flags, network, {
     epochs, itersPerEpoch, valIterations: Math.ceil(data.valCount / valBatchSize),
-    snapshotEpochs: Number(flags['snapshot-epochs']), snapshotPrefix: 'snapshot', seed,
+    snapshotEpochs: Number(flags['snapshot-epochs']), snapshotPrefix: SNAPSHOT_PREFIX, seed,
   });
+  const leftovers = await prepareOutput(output);
   await writeRunFiles(output, network, printSolverPrototxt(parameter), data);
   const sources = await data.open(network.trainVal, batchSize, valBatchSize, seed);
   const log = new RunLog(join(output, 'log.jsonl'));
   const progress = new TrainingProgress(hooks.streams.stdout, parameter.max_iter, epochs, hooks.interactive);
+  if (leftovers.length > 0) progress.line(`Removed what an interrupted run left in ${output}: ${leftovers.join(', ')}`);
   const algorithms = device.kind === 'cuda' ? (deterministic ? ', deterministic convolutions' : ', fastest convolutions') : '';
   progress.line(`Training ${network.name} on ${data.description}, ${device.name}: ${device.description}${algorithms}`);
   try {
@@ -138,7 +164,6 @@ async function startingPoint(solver: Solver, flags: ParsedFlags, progress: Train
 }
 
 async function writeRunFiles(output: string, network: NetworkChoice, solverText: string, data: TrainingData): Promise<void> {
-  await mkdir(output, { recursive: true });
   await writeFile(join(output, 'train_val.prototxt'), printNetPrototxt(network.trainVal));
   await writeFile(join(output, 'deploy.prototxt'), printNetPrototxt(network.deploy));
   await writeFile(join(output, 'solver.prototxt'), solverText);

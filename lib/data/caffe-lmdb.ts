@@ -1,10 +1,13 @@
 // LMDB 0.9 (data format 1) copies of a dataset's databases for Caffe, DIGITS and py-lmdb, and the way back, through LMDB's own mdb_load / mdb_dump.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { CudnetError } from '../errors.js';
+import { makeFolder } from '../files.js';
 import { DatasetError } from './errors.js';
+import { checkCanCreate, cleanLeftovers } from './leftovers.js';
 import { readDatasetManifest } from './manifest.js';
 import type { SplitName } from './plan.js';
 import { lmdbDataFormat, openRecords, RecordWriter } from './store.js';
@@ -73,7 +76,9 @@ export async function copyToLmdb09(source: string, target: string, mdbLoad = 'md
 async function loadInto(source: string, target: string, mdbLoad: string): Promise<number> {
   const size = (await stat(path.join(source, 'data.mdb'))).size;
   const mapSize = Math.ceil((2 * size + 64 * 2 ** 20) / 2 ** 20) * 2 ** 20;
-  await mkdir(target, { recursive: true });
+  await makeFolder(target, `LMDB 0.9 database "${target}"`).catch((error: unknown) => {
+    throw error instanceof CudnetError ? new DatasetError('DESTINATION_INVALID', error.message, { cause: error }) : error;
+  });
   const database = openRecords(source);
   const child = spawn(mdbLoad, [target], { stdio: ['pipe', 'ignore', 'pipe'] });
   const done = finished(child, `mdb_load into ${target}`);
@@ -106,9 +111,10 @@ export async function copyFromLmdb09(source: string, target: string, mdbDump = '
   const format = lmdbDataFormat(source);
   if (format !== 1) throw new DatasetError('DATABASE_INVALID', `${source} is not an LMDB 0.9 database (no data.mdb in data format 1${format !== undefined ? `; it is format ${format}` : ''})`);
   lmdbTool(mdbDump, 'Reading an LMDB 0.9 database');
+  await cleanLeftovers(path.resolve(target));
   if (await stat(target).catch(() => undefined)) throw new DatasetError('DESTINATION_EXISTS', `Destination "${target}" already exists`);
   const partial = `${target}.partial-${process.pid}`;
-  await rm(partial, { recursive: true, force: true });
+  await checkCanCreate(target, partial);
   try {
     const count = await dumpInto(source, partial, mdbDump);
     await rename(partial, target);
@@ -178,10 +184,11 @@ export async function exportCaffeLmdb(folder: string, options: CaffeExportOption
   const dest = path.resolve(options.dest ?? path.join(folder, 'caffe'));
   const mdbLoad = options.mdbLoad ?? 'mdb_load';
   lmdbTool(mdbLoad, 'Writing an LMDB 0.9 database');
+  await cleanLeftovers(dest);
   const existing = await stat(dest).catch(() => undefined);
   if (existing !== undefined && !options.overwrite) throw new DatasetError('DESTINATION_EXISTS', `Destination "${dest}" already exists (pass overwrite to replace it)`);
   const partial = `${dest}.partial-${process.pid}`;
-  await rm(partial, { recursive: true, force: true });
+  await checkCanCreate(dest, partial);
   const splits: CaffeExport['splits'] = [];
   try {
     for (const [split, summary] of Object.entries(manifest.splits) as [SplitName, NonNullable<(typeof manifest.splits)[SplitName]>][]) {

@@ -1,10 +1,12 @@
 // `cudnet dataset create`: argument parsing and a progress bar (images/s, ETA) around createDataset / createMnistDataset.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { CudnetError } from '../errors.js';
+import { CudnetError, isSystemError } from '../errors.js';
 import { copyFromLmdb09, exportCaffeLmdb } from './caffe-lmdb.js';
-import { createDataset, type CreateDatasetHooks, type DatasetReport } from './create.js';
+import { createDataset, SKIP_NOTE, type CreateDatasetHooks, type DatasetReport } from './create.js';
 import { DatasetError } from './errors.js';
+import { MANIFEST_FILE } from './manifest.js';
 import { createMnistDataset } from './mnist.js';
 import type { CreateDatasetOptions, Encoding, PngCompression } from './options.js';
 import type { ImportProgress } from './progress.js';
@@ -102,16 +104,20 @@ export function optionsFromArguments(parsed: Parsed): CreateDatasetOptions {
 
 /**
  * A command's failure as its exit code: a CudnetError is printed with its code (2 for a bad option,
- * else 1); anything else is a bug and is rethrown.
+ * else 1), a system error (EACCES, ENOSPC, ...) with its code; anything else is a bug and is rethrown.
  */
 function reportError(error: unknown, streams: CliStreams): number {
+  if (isSystemError(error)) {
+    streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
+    return 1;
+  }
   if (!(error instanceof CudnetError)) throw error;
   streams.stderr.write(`Error (${error.code}): ${error.message}\n`);
   return error.code === 'INVALID_OPTION' || error.code === 'UNKNOWN_OPTION' ? 2 : 1;
 }
 
 /** A cli-progress bar per phase, showing images/s and the time left. */
-function progressHooks(streams: CliStreams): { hooks: CreateDatasetHooks; stop: () => void } {
+function progressHooks(streams: CliStreams): { hooks: CreateDatasetHooks; stop: (report?: DatasetReport) => void } {
   const bar = new cliProgress.SingleBar({
     stream: streams.stderr,
     format: '{phase} [{bar}] {value}/{total} | {rate} images/s | ETA {etaText}',
@@ -134,11 +140,26 @@ function progressHooks(streams: CliStreams): { hooks: CreateDatasetHooks; stop: 
   const messages: string[] = [];
   return {
     hooks: { onProgress, onMessage: (message) => messages.push(message) },
-    stop: () => {
+    stop: (report?: DatasetReport) => {
       if (phase !== undefined) bar.stop();
-      messages.forEach((message) => streams.stderr.write(`${message}\n`));
+      printMessages(messages, streams, report);
     },
   };
+}
+
+/** Skipped files shown at most; the rest are counted, and every one is in dataset.json. */
+const SHOWN_SKIPS = 100;
+
+/** The notes gathered during the import: every one, except that past SHOWN_SKIPS skipped files only their count is printed. */
+function printMessages(messages: readonly string[], streams: CliStreams, report: DatasetReport | undefined): void {
+  let skips = 0;
+  for (const message of messages) {
+    if (message.startsWith(SKIP_NOTE) && ++skips > SHOWN_SKIPS) continue;
+    streams.stderr.write(`${message}\n`);
+  }
+  if (skips <= SHOWN_SKIPS) return;
+  const where = report !== undefined ? `; all ${skips} are listed under "skipped" in ${path.join(report.dest, MANIFEST_FILE)}` : '';
+  streams.stderr.write(`... and ${skips - SHOWN_SKIPS} more skipped file(s)${where}\n`);
 }
 
 function printSummary(report: DatasetReport, streams: CliStreams): void {
@@ -167,7 +188,7 @@ export async function runDatasetCreateCli(argv: readonly string[], streams: CliS
   const progress = progressHooks(streams);
   try {
     const report = parsed.values.mnist ? await runMnist(parsed, progress.hooks) : await createDataset(optionsFromArguments(parsed), progress.hooks);
-    progress.stop();
+    progress.stop(report);
     printSummary(report, streams);
     return 0;
   } catch (error) {

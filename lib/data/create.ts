@@ -2,8 +2,9 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sharp as loadSharp } from '../optional-deps.js';
-import { convertChannels, decodeResizedFile, ImageError, type ResizedImage } from './decode.js';
+import { convertChannels, decodeResizedFile, ImageError, missingFileError, type ResizedImage } from './decode.js';
 import { DatasetError } from './errors.js';
+import { cleanLeftovers, checkCanCreate } from './leftovers.js';
 import { MeanAccumulator, saveMean } from './mean.js';
 import { resolveOptions, type CreateDatasetOptions, type ResolvedOptions } from './options.js';
 import { planImport, SPLIT_NAMES, type Entry, type ImportPlan, type SkippedFile, type SplitName } from './plan.js';
@@ -19,6 +20,12 @@ export interface CreateDatasetHooks {
   onProgress?: ProgressListener;
   /** Notes worth showing a user as they happen: dropped classes, skipped files. */
   onMessage?: (message: string) => void;
+  /**
+   * Confines what the import reads: asked about every listed image, every symbolic link a folder scan meets
+   * and every file before it is decoded. A path it refuses counts as missing: a link in a folder is passed
+   * over as a dangling one is, a listed or planned file is skipped as 'missing'.
+   */
+  allowPath?: (file: string) => Promise<boolean>;
 }
 
 /** What an import produced; the same facts are in `<dest>/dataset.json`. */
@@ -34,10 +41,19 @@ export interface DatasetReport {
 /** Imports an image-classification dataset; throws DatasetError before any work when the source is unusable. */
 export async function createDataset(options: CreateDatasetOptions, hooks: CreateDatasetHooks = {}): Promise<DatasetReport> {
   const resolved = resolveOptions(options);
-  await checkDestination(resolved);
-  const plan = await planImport(resolved, (done, total) => reportScan(hooks, done, total));
+  await checkDestination(resolved, hooks);
+  const plan = await planImport(resolved, (done, total) => reportScan(hooks, done, total), hooks.allowPath);
   plan.messages.forEach((message) => hooks.onMessage?.(message));
+  plan.skipped.forEach((skipped) => hooks.onMessage?.(skipMessage(skipped)));
   return writeDataset(resolved, plan, hooks);
+}
+
+/** How every note about a file or folder left out starts. */
+export const SKIP_NOTE = 'Skipped ';
+
+/** The note for a file or folder left out: its path, the reason's name and what was wrong. */
+export function skipMessage(skipped: SkippedFile): string {
+  return `${SKIP_NOTE}${skipped.path} (${skipped.reason}): ${skipped.message}`;
 }
 
 /** Scan progress is reported every 50 files (probing is fast; a listener per file would dominate). */
@@ -45,12 +61,21 @@ function reportScan(hooks: CreateDatasetHooks, done: number, total: number): voi
   if (done % 50 === 0 || done === total) hooks.onProgress?.({ phase: 'scan', done, total, imagesPerSecond: 0, etaSeconds: 0 });
 }
 
-/** Refuses to replace an existing dataset unless asked to, before anything is read. */
-export async function checkDestination(options: ResolvedOptions): Promise<void> {
-  const existing = await stat(options.dest).catch(() => null);
+/** The folder an import writes into before renaming it to `dest`. */
+const partialFolder = (dest: string): string => `${dest}.partial-${process.pid}`;
+
+/**
+ * Before anything is read: cleans up what killed imports left beside the destination, refuses to
+ * replace an existing dataset unless asked to, and checks that the destination can be created.
+ */
+export async function checkDestination(options: ResolvedOptions, hooks: CreateDatasetHooks = {}): Promise<void> {
+  const dest = path.resolve(options.dest);
+  for (const note of await cleanLeftovers(dest)) hooks.onMessage?.(note);
+  const existing = await stat(dest).catch(() => null);
   if (existing !== null && !options.overwrite) {
     throw new DatasetError('DESTINATION_EXISTS', `Destination "${options.dest}" already exists (pass overwrite to replace it)`);
   }
+  await checkCanCreate(dest, partialFolder(dest));
 }
 
 interface SplitResult {
@@ -64,9 +89,9 @@ interface SplitResult {
  */
 export async function writeDataset(options: ResolvedOptions, plan: ImportPlan, hooks: CreateDatasetHooks): Promise<DatasetReport> {
   const dest = path.resolve(options.dest);
-  const partial = `${dest}.partial-${process.pid}`;
+  const partial = partialFolder(dest);
   await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
+  await mkdir(partial);
   try {
     const mean = new MeanAccumulator(options.width, options.height, options.channels);
     const splits: Partial<Record<SplitName, SplitSummary>> = {};
@@ -155,6 +180,7 @@ async function writeSplit(
   let done = 0;
   try {
     await mapInOrder(entries, options.concurrency, async (entry, index) => {
+      if (entry.pixels === undefined && hooks.allowPath && !(await hooks.allowPath(entry.path))) throw missingFileError();
       const image = await prepareImage(entry, options, mixSeed(options.seed, splitIndex, index), mean !== undefined);
       return { image: mean !== undefined ? image : undefined, record: await encodeRecord(image, entry.label, options.encoding, options.pngCompression) };
     }, async (result, entry) => {
@@ -176,6 +202,7 @@ async function writeSplit(
 
 function skipEntry(plan: ImportPlan, entry: Entry, error: unknown, hooks: CreateDatasetHooks): void {
   const failure = error instanceof ImageError ? error : new ImageError('unreadable', error instanceof Error ? error.message : String(error));
-  plan.skipped.push({ path: entry.path, reason: failure.reason, message: failure.message });
-  hooks.onMessage?.(`Skipped ${entry.path}: ${failure.message}`);
+  const skipped = { path: entry.path, reason: failure.reason, message: failure.message };
+  plan.skipped.push(skipped);
+  hooks.onMessage?.(skipMessage(skipped));
 }

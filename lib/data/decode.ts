@@ -1,10 +1,12 @@
 // Image decoding for import: any supported file to 8-bit grey or RGB pixels, EXIF-rotated, alpha composited on white.
-import { open, readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Sharp } from 'sharp';
 import { sharp as loadSharp } from '../optional-deps.js';
 import { CudnetError } from '../errors.js';
 import { decodeBmp, isBmp } from './bmp.js';
+import { describeWarningFailure, FAIL_ON_WARNING } from './damage.js';
 import { headerSize } from './header.js';
 import { decodeNetpbm, isNetpbm } from './netpbm.js';
 import type { Random } from './random.js';
@@ -16,8 +18,16 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.bmp', '.ppm'
 /** sharp's own default limit (0x3FFF x 0x3FFF): larger images are refused before decoding. */
 export const DEFAULT_MAX_INPUT_PIXELS = 268402689;
 
-/** Why an image was skipped; stable names for the report and the manifest. */
-export type SkipReason = 'missing' | 'empty' | 'too-large' | 'unreadable' | 'bad-line' | 'unknown-label';
+/**
+ * Why an image (or a folder) was skipped; stable names for the report and the manifest. missing: not
+ * found (removed during the import, or a symbolic link to nothing); symlink-loop: a link that leads
+ * back to itself or to a folder above it; not-a-file: a named pipe, socket, device or folder where
+ * an image was expected; permission-denied: a file or folder that cannot be read; bad-filename: a
+ * name that is not valid UTF-8.
+ */
+export type SkipReason =
+  | 'missing' | 'empty' | 'too-large' | 'unreadable' | 'bad-line' | 'unknown-label'
+  | 'symlink-loop' | 'not-a-file' | 'permission-denied' | 'bad-filename';
 
 /** A decoding failure with the reason the import reports. */
 export class ImageError extends Error {
@@ -29,6 +39,11 @@ export class ImageError extends Error {
   }
 }
 
+/** A file that is not there; also a file the import may not read (CreateDatasetHooks.allowPath), in the same words. */
+export function missingFileError(): ImageError {
+  return new ImageError('missing', 'file not found (removed during import?)');
+}
+
 /** Turns fs and sharp failures into an ImageError with a reason. */
 export function toImageError(error: unknown): ImageError {
   if (error instanceof ImageError) return error;
@@ -37,9 +52,65 @@ export function toImageError(error: unknown): ImageError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   // sharp reading a path itself reports a vanished file as "Input file is missing".
-  if (code === 'ENOENT' || /^Input file is missing/.test(message)) return new ImageError('missing', 'file not found (removed during import?)');
+  if (code === 'ENOENT' || /^Input file is missing/.test(message)) return missingFileError();
+  if (code === 'ELOOP') return new ImageError('symlink-loop', 'a symbolic link that leads back to itself');
+  if (code === 'EACCES' || code === 'EPERM') return new ImageError('permission-denied', 'permission denied: the file cannot be read');
+  if (code === 'EISDIR') return new ImageError('not-a-file', 'a folder, not an image file');
   if (/pixel limit/i.test(message)) return new ImageError('too-large', message);
-  return new ImageError('unreadable', message);
+  // libvips may repeat a line (an error and the same text as a warning): each once, on one line.
+  const lines = [...new Set(message.split('\n').map((line) => line.trim()).filter((line) => line !== ''))];
+  return new ImageError('unreadable', lines.join('; ') || message);
+}
+
+/** A failed decode of `bytes` as an ImageError, with libvips' bare "warning treated as error" explained. */
+async function decodeFailure(error: unknown, bytes: Uint8Array, maxPixels: number): Promise<ImageError> {
+  const message = error instanceof Error ? error.message : '';
+  if (!(error instanceof ImageError) && message.startsWith(FAIL_ON_WARNING))
+    return new ImageError('unreadable', await describeWarningFailure(message, bytes, maxPixels));
+  return toImageError(error);
+}
+
+/** What a path is when it is not a regular file, for the skip message. */
+export function describeNonFile(info: Pick<Stats, 'isDirectory' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice'>): string {
+  if (info.isDirectory()) return 'a folder, not an image file';
+  if (info.isFIFO()) return 'a named pipe (FIFO), not a regular file';
+  if (info.isSocket()) return 'a socket, not a regular file';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device, not a regular file';
+  return 'not a regular file';
+}
+
+/**
+ * Opens a file for reading only if it is a regular file. The open does not block (O_NONBLOCK: a
+ * named pipe with no writer would otherwise hold a libuv thread forever) and the check is made on
+ * the open file (fstat), so a file swapped for a pipe between a scan and the read is refused too.
+ */
+async function openRegularFile(file: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw toImageError(error);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new ImageError('not-a-file', describeNonFile(info));
+    return handle;
+  } catch (error) {
+    await handle.close();
+    throw toImageError(error);
+  }
+}
+
+/** A regular file's bytes (never blocking on a pipe or device); throws ImageError. */
+export async function readImageFile(file: string): Promise<Buffer> {
+  const handle = await openRegularFile(file);
+  try {
+    return await handle.readFile();
+  } catch (error) {
+    throw toImageError(error);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -93,19 +164,13 @@ export async function decodeImageBytes(bytes: Uint8Array, channels: 1 | 3, maxPi
     const image = decodeOwnFormat(bytes, maxPixels) ?? (await decodeWithSharp(bytes, maxPixels));
     return convertChannels(image, channels);
   } catch (error) {
-    throw toImageError(error);
+    throw await decodeFailure(error, bytes, maxPixels);
   }
 }
 
 /** Reads and decodes one file; throws ImageError (a file that vanished reports 'missing'). */
 export async function decodeImageFile(path: string, channels: 1 | 3, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<RawImage> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw toImageError(error);
-  }
-  return decodeImageBytes(bytes, channels, maxPixels);
+  return decodeImageBytes(await readImageFile(path), channels, maxPixels);
 }
 
 /** Bytes a probe reads from the start of a file; a smaller file is read whole. */
@@ -122,20 +187,18 @@ const PROBE_HEAD_BYTES = 64 * 1024;
 export async function probeImageFile(path: string, maxPixels = DEFAULT_MAX_INPUT_PIXELS): Promise<void> {
   let head: Buffer;
   let whole: boolean;
+  const handle = await openRegularFile(path);
   try {
-    const handle = await open(path, 'r');
-    try {
-      // One read says both: fewer bytes than asked for means the whole file was read.
-      const buffer = Buffer.allocUnsafe(PROBE_HEAD_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-      if (bytesRead === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
-      whole = bytesRead < PROBE_HEAD_BYTES;
-      head = buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
+    // One read says both: fewer bytes than asked for means the whole file was read.
+    const buffer = Buffer.allocUnsafe(PROBE_HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
+    whole = bytesRead < PROBE_HEAD_BYTES;
+    head = buffer.subarray(0, bytesRead);
   } catch (error) {
     throw toImageError(error);
+  } finally {
+    await handle.close();
   }
   if (isBmp(head) || isNetpbm(head)) return probeOwnFormat(path, maxPixels);
   const size = headerSize(head);
@@ -179,12 +242,7 @@ export async function decodeResizedFile(
   file: string, channels: 1 | 3, width: number, height: number, mode: ResizeMode, random: Random,
   maxPixels = DEFAULT_MAX_INPUT_PIXELS, encode?: (pipeline: Sharp) => Sharp,
 ): Promise<ResizedImage> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw toImageError(error);
-  }
+  const bytes = await readImageFile(file);
   const twoStep = async (): Promise<RawImage> => resizeImage(await decodeImageBytes(bytes, channels, maxPixels), width, height, mode, random);
   if (channels === 1 || OWN_FORMAT_EXTENSIONS.has(path.extname(file).toLowerCase())) return twoStep();
   if (bytes.length === 0) throw new ImageError('empty', 'file is empty (0 bytes)');
@@ -212,7 +270,7 @@ export async function decodeResizedFile(
   } catch (error) {
     // A BMP or Netpbm file under another extension: sharp does not know the format, our readers may.
     if (/unsupported image format/i.test((error as Error)?.message ?? '')) return twoStep();
-    throw toImageError(error);
+    throw await decodeFailure(error, bytes, maxPixels);
   }
 }
 

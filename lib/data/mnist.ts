@@ -81,7 +81,7 @@ export async function createMnistDataset(dest: string, options: MnistDatasetOpti
     dest, folder: 'mnist', width: MNIST_SIDE, height: MNIST_SIDE, channels: 1, resizeMode: 'squash',
     valPercent: VALIDATION_SHARE * 100, testPercent: 0, ...options,
   });
-  await checkDestination(resolved);
+  await checkDestination(resolved, hooks);
   const digits = loadMnistDigits();
   const split = mnistSplit();
   const toEntry = (index: number): Entry => ({ path: `mnist:${index}`, label: digits.labels[index]!, pixels: digitImage(digits, index) });

@@ -1,11 +1,13 @@
 // Import planning: find the images (class folders or list files), drop bad files and small classes, split, shuffle.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS, ImageError, probeImageFile, type SkipReason } from './decode.js';
+import { ImageError, missingFileError, probeImageFile } from './decode.js';
 import { DatasetError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { mapInOrder } from './pool.js';
 import { createRandom, mixSeed, shuffleInPlace } from './random.js';
+import { classFolders, walkImages, type AllowPath, type SkippedFile } from './scan.js';
+export type { AllowPath } from './scan.js';
 import type { RawImage } from './resize.js';
 import { requiredSplits, threeWaySplit } from './split.js';
 
@@ -19,11 +21,7 @@ export interface Entry {
   pixels?: RawImage;
 }
 
-export interface SkippedFile {
-  path: string;
-  reason: SkipReason;
-  message: string;
-}
+export type { SkippedFile };
 
 export interface ImportPlan {
   labels: string[];
@@ -37,42 +35,20 @@ export interface PlanProgress {
   (done: number, total: number): void;
 }
 
+const allowEveryPath: AllowPath = async () => true;
+
 /** Checks that `folder` exists and is a directory; DatasetError otherwise. */
 export async function checkFolder(folder: string, what: string): Promise<void> {
   let info;
   try {
     info = await stat(folder);
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DatasetError('SOURCE_NOT_READABLE', `${what} "${folder}" cannot be read: permission denied`, { cause: error });
     throw new DatasetError('SOURCE_NOT_FOUND', `${what} "${folder}" does not exist`);
   }
   if (!info.isDirectory()) throw new DatasetError('SOURCE_NOT_DIRECTORY', `${what} "${folder}" is not a folder`);
-}
-
-/** Immediate sub-folders (symlinks followed), sorted by name as DIGITS sorts them. */
-async function classFolders(folder: string): Promise<string[]> {
-  const names: string[] = [];
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
-    const full = path.join(folder, entry.name);
-    const isFolder = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(full).catch(() => null))?.isDirectory() === true);
-    if (isFolder) names.push(entry.name);
-  }
-  return names.sort();
-}
-
-/** Every image file below `folder`, flattened, symlinks followed (each real folder visited once), sorted. */
-async function walkImages(folder: string, visited = new Set<string>()): Promise<string[]> {
-  const real = await realpath(folder).catch(() => folder);
-  if (visited.has(real)) return [];
-  visited.add(real);
-  const files: string[] = [];
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
-    const full = path.join(folder, entry.name);
-    const info = entry.isSymbolicLink() ? await stat(full).catch(() => null) : entry;
-    if (info === null) continue;
-    if (info.isDirectory()) files.push(...(await walkImages(full, visited)));
-    else if (IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push(full);
-  }
-  return files.sort();
 }
 
 /** DIGITS' label for a class folder: the folder name with `_` shown as a space. */
@@ -107,21 +83,25 @@ interface ClassFiles {
   files: string[];
 }
 
-/** Lists every class folder's images, shuffled per class with the seed (DIGITS shuffles before splitting). */
-async function listClasses(folder: string, seed: number): Promise<ClassFiles[]> {
+/**
+ * Lists every class folder's images, shuffled per class with the seed (DIGITS shuffles before
+ * splitting); what the listing leaves out goes to `skipped`, and links the import may not follow
+ * (allowPath) are left out as missing.
+ */
+async function listClasses(folder: string, seed: number, skipped: SkippedFile[], allowPath: AllowPath): Promise<ClassFiles[]> {
   const classes: ClassFiles[] = [];
-  for (const name of await classFolders(folder)) {
-    const files = await walkImages(path.join(folder, name));
+  for (const name of await classFolders(folder, skipped, allowPath)) {
+    const files = await walkImages(path.join(folder, name), skipped, allowPath);
     classes.push({ label: labelOfFolder(name), files: shuffleInPlace(files, createRandom(mixSeed(seed, stringSeed(name)))) });
   }
   return classes;
 }
 
 /** Folder method: classes from sub-folders, bad files and small classes dropped, split per class. */
-async function planFromFolder(options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress): Promise<void> {
+async function planFromFolder(options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress, allowPath: AllowPath): Promise<void> {
   const folder = options.folder!;
   await checkFolder(folder, 'Image folder');
-  const classes = await listClasses(folder, options.seed);
+  const classes = await listClasses(folder, options.seed, plan.skipped, allowPath);
   if (classes.length < 2) {
     throw new DatasetError('TOO_FEW_CLASSES', `Image folder "${folder}" must contain at least two sub-folders (one per class); found ${classes.length}`);
   }
@@ -151,9 +131,9 @@ async function planFromFolder(options: ResolvedOptions, plan: ImportPlan, progre
 }
 
 /** A separate validation or test folder: classes matched by name to the training labels, all images to `split`. */
-async function planExtraFolder(folder: string, split: SplitName, options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress): Promise<void> {
+async function planExtraFolder(folder: string, split: SplitName, options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress, allowPath: AllowPath): Promise<void> {
   await checkFolder(folder, `${split === 'val' ? 'Validation' : 'Test'} folder`);
-  const classes = await listClasses(folder, mixSeed(options.seed, split.length));
+  const classes = await listClasses(folder, mixSeed(options.seed, split.length), plan.skipped, allowPath);
   const total = classes.reduce((sum, entry) => sum + entry.files.length, 0);
   let done = 0;
   for (const { label, files } of classes) {
@@ -202,7 +182,7 @@ async function readList(file: string, prefix: string | undefined, labelCount: nu
 }
 
 /** Textfile method: labels file plus train (and optional val/test) lists; every listed file is probed. */
-async function planFromLists(options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress): Promise<void> {
+async function planFromLists(options: ResolvedOptions, plan: ImportPlan, progress: PlanProgress, allowPath: AllowPath): Promise<void> {
   if (options.prefix !== undefined) await checkFolder(options.prefix, 'Image folder prefix');
   plan.labels.push(...(await readLabels(options.labelsFile!)));
   if (plan.labels.length < 2) throw new DatasetError('TOO_FEW_CLASSES', `Labels file "${options.labelsFile}" must name at least two classes`);
@@ -214,7 +194,11 @@ async function planFromLists(options: ResolvedOptions, plan: ImportPlan, progres
   const total = listed.reduce((sum, [, entries]) => sum + entries.length, 0);
   let done = 0;
   for (const [split, entries] of listed) {
-    await mapInOrder(entries, options.concurrency, (entry) => probeImageFile(entry.path, options.maxInputPixels), (result, entry) => {
+    const probe = async (entry: Entry) => {
+      if (!(await allowPath(entry.path))) throw missingFileError();
+      await probeImageFile(entry.path, options.maxInputPixels);
+    };
+    await mapInOrder(entries, options.concurrency, probe, (result, entry) => {
       progress(++done, total);
       if (result.ok) plan.splits[split].push(entry);
       else {
@@ -227,14 +211,14 @@ async function planFromLists(options: ResolvedOptions, plan: ImportPlan, progres
 }
 
 /** Builds the whole plan; throws DatasetError before any image is decoded when the source is unusable. */
-export async function planImport(options: ResolvedOptions, progress: PlanProgress): Promise<ImportPlan> {
+export async function planImport(options: ResolvedOptions, progress: PlanProgress, allowPath: AllowPath = allowEveryPath): Promise<ImportPlan> {
   const plan: ImportPlan = { labels: [], splits: { train: [], val: [], test: [] }, skipped: [], messages: [] };
   if (options.folder !== undefined) {
-    await planFromFolder(options, plan, progress);
-    if (options.valFolder !== undefined) await planExtraFolder(options.valFolder, 'val', options, plan, progress);
-    if (options.testFolder !== undefined) await planExtraFolder(options.testFolder, 'test', options, plan, progress);
+    await planFromFolder(options, plan, progress, allowPath);
+    if (options.valFolder !== undefined) await planExtraFolder(options.valFolder, 'val', options, plan, progress, allowPath);
+    if (options.testFolder !== undefined) await planExtraFolder(options.testFolder, 'test', options, plan, progress, allowPath);
   } else {
-    await planFromLists(options, plan, progress);
+    await planFromLists(options, plan, progress, allowPath);
   }
   if (options.shuffle) shuffleSplits(plan, options.seed);
   return plan;

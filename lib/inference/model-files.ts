@@ -180,11 +180,17 @@ function basenameOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? path.basename(value) : undefined;
 }
 
-/** The snapshot info.json names, else the newest: highest `_iter_N`, then latest modification time. */
+/**
+ * The snapshot info.json names, else the newest: highest `_iter_N`, then latest modification time.
+ * In a training folder (one with .solverstate files) only complete snapshots count: a .caffemodel
+ * whose .solverstate is missing was being written when its run was killed, or is being written now.
+ */
 async function weightsName(folder: string, names: string[], info: ModelFiles['info']): Promise<string> {
   const named = basenameOf(info?.values['snapshot file']);
   if (named !== undefined) return named;
-  const snapshots = names.filter((name) => name.endsWith('.caffemodel'));
+  const all = names.filter((name) => name.endsWith('.caffemodel'));
+  const complete = all.filter((name) => names.includes(name.replace(/\.caffemodel$/, '.solverstate')));
+  const snapshots = names.some((name) => name.endsWith('.solverstate')) && complete.length > 0 ? complete : all;
   if (snapshots.length === 0)
     throw inferenceError('MODEL_FILE_MISSING', `model folder ${folder} has no .caffemodel (the weights)`);
   const ranked = await Promise.all(snapshots.map(async (name) => ({

@@ -5,6 +5,7 @@ import { CudnetError, invalidArgument } from '../errors.js';
 import type { NetLike } from '../net/contract.js';
 import { Tensor } from '../tensor.js';
 import { Batcher, type BatcherStats } from './batcher.js';
+import { DEFAULT_MODEL_MAX_INPUT_PIXELS } from './decode-limits.js';
 import { inferenceError, messageOf } from './errors.js';
 import { readModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
 import { buildDeployNet } from './net-factory.js';
@@ -20,6 +21,14 @@ export interface LoadModelOptions {
   batchSize?: number;
   /** How long the first request of a batch waits for others (default 2 ms). */
   maxWaitMs?: number;
+  /**
+   * The most pixels (width x height) an image may declare (default 40,000,000). A larger image is
+   * refused from its header with IMAGE_TOO_LARGE before any pixel is decoded: a small compressed
+   * file can declare a huge image (a 249 KB PNG of 16000 x 16000 decodes to 768 MB of RGB). Within
+   * the limit, decodes of all models share one memory budget (a quarter of the process's memory,
+   * between 256 MiB and 2 GiB): large images beyond it wait for earlier ones to finish.
+   */
+  maxInputPixels?: number;
 }
 
 export interface Prediction {
@@ -57,14 +66,14 @@ export async function loadModel(source: ModelSource, options: LoadModelOptions =
   try {
     loadWeights(net, files);
     const output = classifierOutput(net, files, batchSize);
-    return new Model(net, files, preprocessing, input, output, batchSize, options.maxWaitMs ?? 2);
+    return new Model(net, files, preprocessing, input, output, batchSize, options.maxWaitMs ?? 2, options.maxInputPixels ?? DEFAULT_MODEL_MAX_INPUT_PIXELS);
   } catch (error) {
     net.dispose();
     throw error;
   }
 }
 
-const OPTION_NAMES = ['device', 'batchSize', 'maxWaitMs'];
+const OPTION_NAMES = ['device', 'batchSize', 'maxWaitMs', 'maxInputPixels'];
 
 function checkOptions(options: LoadModelOptions): void {
   for (const key of Object.keys(options))
@@ -73,6 +82,8 @@ function checkOptions(options: LoadModelOptions): void {
     throw invalidArgument('a positive integer', 'batchSize', options.batchSize);
   if (options.maxWaitMs !== undefined && !(Number.isFinite(options.maxWaitMs) && options.maxWaitMs >= 0))
     throw invalidArgument('a number of milliseconds >= 0', 'maxWaitMs', options.maxWaitMs);
+  if (options.maxInputPixels !== undefined && !(Number.isSafeInteger(options.maxInputPixels) && options.maxInputPixels > 0))
+    throw invalidArgument('a positive integer number of pixels', 'maxInputPixels', options.maxInputPixels);
 }
 
 function parseDeploy(files: ModelFiles): NetParameter {
@@ -143,6 +154,8 @@ export class Model {
     private readonly output: { name: string; softmax: boolean },
     readonly batchSize: number,
     readonly maxWaitMs: number,
+    /** Images declaring more pixels are refused before decoding (LoadModelOptions.maxInputPixels). */
+    readonly maxInputPixels: number,
   ) {
     const classes = net.blobs.get(output.name)!.data.size / batchSize;
     this.labels = files.labels?.labels ?? Array.from({ length: classes }, (_, i) => String(i));
@@ -197,7 +210,7 @@ export class Model {
     let values: Float32Array;
     if (image instanceof Float32Array) values = image;
     else if (image instanceof Tensor) values = await image.data();
-    else if (image instanceof Uint8Array) return imageToInput(await decodeForModel(image, this.steps), this.steps);
+    else if (image instanceof Uint8Array) return imageToInput(await decodeForModel(image, this.steps, this.maxInputPixels), this.steps);
     else throw invalidArgument('image bytes (Buffer), a Float32Array or a Tensor', 'image', image);
     if (values.length !== this.inputSize) {
       const [C, H, W] = this.inputShape.shape;

@@ -4,6 +4,7 @@ import { decodeImageBytes, ImageError } from '../data/decode.js';
 import { createRandom } from '../data/random.js';
 import { resizeImage, RESIZE_MODES, type RawImage, type ResizeMode } from '../data/resize.js';
 import { inferenceError, messageOf } from './errors.js';
+import { checkImageSize, checkPixelCount, configureSharpForInference, decodeGate } from './decode-limits.js';
 import { decodeSmallPng } from './small-png.js';
 import type { ModelFiles } from './model-files.js';
 
@@ -234,16 +235,25 @@ function scaleOf(explicit: PreprocessingOptions, transformScale: number | undefi
 
 /**
  * Decodes and resizes image bytes (sharp, on libuv's pool; a small plain PNG on this thread, see
- * small-png.ts); a bad image rejects with BAD_IMAGE.
+ * small-png.ts). An image declaring more than `maxPixels` is refused from its header with
+ * IMAGE_TOO_LARGE, before any pixel is decoded; sharp's decodes wait for room in the memory budget
+ * they share (decode-limits.ts). A bad image rejects with BAD_IMAGE.
  */
-export async function decodeForModel(bytes: Uint8Array, p: Preprocessing): Promise<RawImage> {
+export async function decodeForModel(bytes: Uint8Array, p: Preprocessing, maxPixels: number): Promise<RawImage> {
+  // A small PNG (at most SMALL_PNG_MAX_PIXELS) costs less to decode than to measure.
+  const small = decodeSmallPng(bytes, p.channels);
+  if (small !== null) checkPixelCount(small, maxPixels);
+  const release = small === null ? await decodeGate.acquire(await checkImageSize(bytes, maxPixels)) : undefined;
   try {
-    const image = decodeSmallPng(bytes, p.channels) ?? (await decodeImageBytes(bytes, p.channels));
+    if (small === null) configureSharpForInference();
+    const image = small ?? (await decodeImageBytes(bytes, p.channels, maxPixels));
     // fill and half_crop pad with noise: a fixed seed makes the same image give the same result.
     return await resizeImage(image, p.resizeWidth, p.resizeHeight, p.resizeMode, createRandom(0));
   } catch (error) {
     const reason = error instanceof ImageError ? `${error.reason}: ${error.message}` : messageOf(error);
     throw inferenceError('BAD_IMAGE', `image cannot be decoded (${reason})`, error);
+  } finally {
+    release?.();
   }
 }
 

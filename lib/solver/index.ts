@@ -4,5 +4,5 @@ export {
 } from './solver.js';
 export { learningRate, checkLrPolicy, LR_POLICIES, type LrPolicy, type LrPolicyParameters } from './lr-policy.js';
 export { SOLVER_TYPES, type SolverType } from './update.js';
-export { snapshotPaths } from './snapshot.js';
+export { snapshotPaths, completeSnapshots, removeSnapshotLeftovers } from './snapshot.js';
 export type { NetFactory } from './nets.js';

@@ -14,7 +14,7 @@ import { Tensor } from '../tensor.js';
 import { checkLrPolicy, learningRate, multistepIndex } from './lr-policy.js';
 import { buildTestNets, buildTrainNet, type NetFactory } from './nets.js';
 import { nonFiniteLossError } from './non-finite.js';
-import { packSolverState, snapshotPaths, unpackHistories, writeFileAtomic } from './snapshot.js';
+import { packSolverState, snapshotPaths, unpackHistories, writeFilesAtomic } from './snapshot.js';
 import { historiesPerParam, updateParam, updateSettings, type UpdateSettings } from './update.js';
 
 export interface SolverOptions {
@@ -299,13 +299,16 @@ export class Solver extends EventEmitter<SolverEvents> {
     return meanOutputs(sums, done);
   }
 
-  /** Writes "<prefix>_iter_<iter>.caffemodel" and ".solverstate" (Solver::Snapshot), each atomically. */
+  /**
+   * Writes "<prefix>_iter_<iter>.caffemodel" and ".solverstate" (Solver::Snapshot), each atomically,
+   * the .caffemodel renamed into place only once both are written (see writeFilesAtomic).
+   */
   async snapshot(): Promise<{ caffemodel: string; solverstate: string }> {
     const paths = snapshotPaths(resolve(this.baseDir, this.snapshotPrefix), this.iteration);
-    await writeFileAtomic(paths.caffemodel, await this.net.toCaffemodel());
+    const weights = await this.net.toCaffemodel();
     const currentStep = multistepIndex(this.parameter.stepvalue, this.iteration);
     const state = await packSolverState(this.iteration, paths.caffemodel, this.histories, currentStep);
-    await writeFileAtomic(paths.solverstate, writeSolverstate(state));
+    await writeFilesAtomic([[paths.caffemodel, weights], [paths.solverstate, writeSolverstate(state)]]);
     this.emit('snapshot', { iter: this.iteration, paths });
     return paths;
   }

@@ -11,11 +11,13 @@ export async function temporaryFolder(prefix: string): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }
 
+/** One API call; a JSON body, or none on a state-changing method, goes as application/json (as the pages send it), raw bytes with the content-type `headers` give. */
 export async function call(server: Server, method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const raw = body instanceof Uint8Array;
+  const json = raw ? false : body !== undefined || (method !== 'GET' && method !== 'HEAD');
   const response = await fetch(server.url + route, {
     method,
-    headers: { ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
   });
   const type = response.headers.get('content-type') ?? '';
@@ -94,4 +96,34 @@ export async function loadPlaywright(): Promise<any | string> {
   } catch {
     return 'playwright-core is not installed (npm install --save-dev playwright-core)';
   }
+}
+
+/** A request through node:http, which (unlike fetch) sends any Host, Origin or Sec-Fetch-Site header it is given; 10 s at most. */
+export async function rawRequest(server: Server, method: string, route: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: any }> {
+  const { request } = await import('node:http');
+  const url = new URL(server.url + route);
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search, method, headers, setHost: !('host' in headers) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: response.statusCode!, body: String(response.headers['content-type']).includes('json') ? JSON.parse(text) : text });
+      });
+    });
+    outgoing.on('error', reject);
+    // An answer that never ends (an event stream served where it should be refused) fails the call rather than the whole test run.
+    const timer = setTimeout(() => outgoing.destroy(new Error(`${method} ${route}: no complete answer in 10 s`)), 10000);
+    outgoing.on('close', () => clearTimeout(timer));
+    outgoing.end(body);
+  });
+}
+
+/** A job folder written as the server leaves one (status.json alone), for tests that need jobs in a given state without running them. */
+export async function writeJobFolder(jobsDir: string, status: { id: string; type: string; name: string; state: string; parentId?: string; options?: Record<string, unknown> }): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const time = new Date().toISOString();
+  const full = { options: {}, progress: status.state === 'DONE' ? 1 : 0, submitted: time, history: [{ state: 'WAIT', time }, { state: status.state, time }], ...status };
+  await mkdir(path.join(jobsDir, status.id), { recursive: true });
+  await writeFile(path.join(jobsDir, status.id, 'status.json'), `${JSON.stringify(full, null, 2)}\n`);
 }

@@ -41,8 +41,9 @@ t.test('pretrained weights by upload, and classify one from a server path', asyn
     const log = (await call(server, 'GET', `/api/jobs/${model.body.id}/log`)).body.toString();
     t.match(log, new RegExp(`Weights of 4 layer\\(s\\) loaded from upload ${uploaded.body.id} \\(lenet\\.caffemodel\\), .*: conv1, conv2, ip1, ip2`), 'every layer is loaded by name');
     const details = (await call(server, 'GET', `/api/models/${model.body.id}`)).body;
-    t.match(details.pretrained, { source: 'upload', upload: uploaded.body.id, name: 'lenet.caffemodel', file: path.join(uploads, `${uploaded.body.id}.caffemodel`) },
-      'the job records the weights it started from');
+    t.same(details.pretrained, { source: 'upload', upload: uploaded.body.id, name: 'lenet.caffemodel' }, 'the model shows the weights it started from');
+    t.match(JSON.parse(await readFile(path.join(jobsDir, model.body.id, 'status.json'), 'utf8')).pretrained, { file: path.join(uploads, `${uploaded.body.id}.caffemodel`) },
+      'the job records their file, which the browser is not sent (it lies in the jobs folder)');
     t.equal(details.options.pretrainedUpload, uploaded.body.id, 'and its options name the upload (clone sends it again)');
     t.equal((await call(server, 'GET', `/api/jobs/${model.body.id}/clone`)).body.options.pretrainedUpload, uploaded.body.id, 'clone keeps it');
 
@@ -165,7 +166,8 @@ t.test('pretrained weights by upload, and classify one from a server path', asyn
     const cases: [string, unknown, number, RegExp][] = [
       ['outside the data roots', { path: path.join(outside, 'x.png') }, 403, /outside the data folders/],
       ['.. out of the roots', { path: '../../../../../../etc/hostname' }, 403, /outside the data folders/],
-      ['a symlink out of the roots', { path: 'two/escape/x.png' }, 403, /outside the data folders/],
+      ['a symlink out of the roots (as if missing)', { path: 'two/escape/x.png' }, 404, /does not exist/],
+      ['a symlink out to nothing', { path: 'two/escape/nothing.png' }, 404, /does not exist/],
       ['a missing file', { path: 'two/pictures/missing.png' }, 404, /does not exist/],
       ['a missing file outside (no hint it exists or not)', { path: path.join(outside, 'missing.png') }, 403, /outside the data folders/],
       ['a file that is not an image', { path: 'two/notes.txt' }, 400, /Not an image/],

@@ -1,6 +1,8 @@
 // The `dataset create` command-line entry and the MNIST dataset written through the import path.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import sharp from 'sharp';
 import t from 'tap';
 import { runDatasetCreateCli } from '../../lib/data/cli.js';
 import { readDatasetManifest } from '../../lib/data/manifest.js';
@@ -63,4 +65,37 @@ t.test('--mnist writes the 10,000 digits as a 28x28 greyscale dataset, last 20% 
   const batch = await source.next();
   t.ok(batch.data.every((value) => Number.isInteger(value) && value >= 0 && value <= 255));
   await source.close();
+});
+
+t.test('every skipped file is printed with what was wrong, from the scan and from decoding', async (t) => {
+  const root = tempFolder(t);
+  const images = path.join(root, 'images');
+  await makeClassFolder(images, { a: 4, b: 4 });
+  const noise = Buffer.from(Array.from({ length: 120 * 90 * 3 }, (_, i) => (i * 7919) % 251));
+  const jpeg = await sharp(noise, { raw: { width: 120, height: 90, channels: 3 } }).jpeg().toBuffer();
+  // Six found bad by the scan (empty or not images), five only when decoded (cut short after an intact header).
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(images, 'a', `empty_${i}.png`), Buffer.alloc(0));
+  for (let i = 0; i < 3; i++) writeFileSync(path.join(images, 'b', `text_${i}.jpg`), 'not an image');
+  for (let i = 0; i < 5; i++) writeFileSync(path.join(images, i % 2 ? 'a' : 'b', `cut_${i}.jpg`), jpeg.subarray(0, Math.floor(jpeg.length * (0.5 + i / 20))));
+  const io = capture();
+  t.equal(await runDatasetCreateCli([images, path.join(root, 'out'), '--size', '8x8'], io.streams), 0, io.err());
+  const skips = io.err().split('\n').filter((line) => line.startsWith('Skipped '));
+  t.equal(skips.length, 11, io.err());
+  t.ok(skips.filter((line) => / \(empty\): file is empty \(0 bytes\)$/.test(line)).length === 3, 'empty files');
+  t.ok(skips.filter((line) => /text_\d\.jpg \(unreadable\): .+/.test(line)).length === 3, 'text files');
+  const cut = skips.filter((line) => /cut_\d\.jpg \(unreadable\): /.test(line));
+  t.equal(cut.length, 5, 'files cut short');
+  t.same(cut.filter((line) => /Warning treated as error due to failOn setting$/.test(line)), [], 'each says what is wrong');
+  t.match(io.out(), /11 file\(s\) skipped \(listed in dataset\.json\)/);
+});
+
+t.test('past 100 skipped files the rest are counted, pointing to dataset.json', async (t) => {
+  const root = tempFolder(t);
+  const images = path.join(root, 'images');
+  await makeClassFolder(images, { a: 2, b: 2 });
+  for (let i = 0; i < 103; i++) writeFileSync(path.join(images, 'a', `empty_${String(i).padStart(3, '0')}.png`), Buffer.alloc(0));
+  const io = capture();
+  t.equal(await runDatasetCreateCli([images, path.join(root, 'out'), '--size', '8x8'], io.streams), 0, io.err());
+  t.equal(io.err().split('\n').filter((line) => line.startsWith('Skipped ')).length, 100);
+  t.match(io.err(), `... and 3 more skipped file(s); all 103 are listed under "skipped" in ${path.join(root, 'out', 'dataset.json')}`);
 });

@@ -152,3 +152,20 @@ t.test('unusable sources fail with a coded error before any work', async (t) => 
   t.ok(error instanceof DatasetError);
   t.notOk(existsSync(dest), 'nothing written');
 });
+
+t.test('a destination that cannot be created is refused before any work, without hanging', { timeout: 60_000 }, async (t) => {
+  const root = tempFolder(t);
+  await makeClassFolder(path.join(root, 'images'), { a: 2, b: 2 });
+  writeFileSync(path.join(root, 'file'), 'x');
+  const options = { folder: path.join(root, 'images'), width: 8, height: 8 };
+  await t.rejects(createDataset({ ...options, dest: path.join(root, 'file', 'dataset') }), {
+    code: 'DESTINATION_INVALID', message: `Destination "${path.join(root, 'file', 'dataset')}" cannot be created: "${path.join(root, 'file')}" is a file, not a folder`,
+  });
+  // /proc answers ENOENT to any new folder, which makes Node's recursive mkdir retry for ever.
+  if (existsSync('/proc/self')) {
+    await t.rejects(createDataset({ ...options, dest: '/proc/cudnet-dataset' }), {
+      code: 'DESTINATION_INVALID', message: 'Destination "/proc/cudnet-dataset" cannot be created: the file system of "/proc" does not allow new folders',
+    });
+  }
+  t.same(readdirSync(root).sort(), ['file', 'images'], 'nothing written');
+});

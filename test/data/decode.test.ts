@@ -4,6 +4,7 @@ import path from 'node:path';
 import t from 'tap';
 import sharp from 'sharp';
 import { decodeBmp } from '../../lib/data/bmp.js';
+import { describeWarningFailure, FAIL_ON_WARNING } from '../../lib/data/damage.js';
 import { decodeImageBytes, decodeImageFile, ImageError, probeImageFile } from '../../lib/data/decode.js';
 import { decodeNetpbm } from '../../lib/data/netpbm.js';
 import { tempFolder } from './helpers.js';
@@ -89,4 +90,28 @@ t.test('bad files fail with a reason, at probe or at decode', async (t) => {
   writeFileSync(path.join(folder, 'big.jpg'), good);
   t.equal(await reasonOf(probeImageFile(path.join(folder, 'big.jpg'), 1000)), 'too-large');
   t.equal(await reasonOf(decodeImageFile(path.join(folder, 'big.jpg'), 3, 1000)), 'too-large');
+});
+
+t.test('a file libvips refuses with a bare "warning treated as error" is described: truncated, bad CRC, or the warning itself', async (t) => {
+  const noise = Buffer.from(Array.from({ length: 120 * 90 * 3 }, (_, i) => (i * 7919) % 251));
+  const raw = { raw: { width: 120, height: 90, channels: 3 as const } };
+  const png = await sharp(noise, raw).png().toBuffer();
+  const jpeg = await sharp(noise, raw).jpeg().toBuffer();
+  const flipped = Buffer.from(png);
+  flipped[png.length - 30] ^= 0xff; // inside the last IDAT's data: its CRC fails
+  const cases: [string, Buffer, string | RegExp][] = [
+    ['truncated PNG', png.subarray(0, png.length - 200), 'truncated: the file ends inside its IDAT chunk'],
+    ['PNG with a damaged IDAT', flipped, /^damaged data: the IDAT chunk at byte \d+ fails its CRC check$/],
+    ['truncated JPEG', jpeg.subarray(0, Math.floor(jpeg.length * 0.6)), 'truncated: the JPEG data ends without its end-of-image marker'],
+  ];
+  for (const [what, bytes, expected] of cases)
+    t.match(await describeWarningFailure(FAIL_ON_WARNING, bytes, 0), expected, what);
+  t.equal(await describeWarningFailure(`${FAIL_ON_WARNING}\nread gave 2 warnings\nIDAT: incorrect data check`, png, 0),
+    'damaged image data: IDAT: incorrect data check', 'warnings sharp attached are used as they are');
+  // Many decodes at once: libvips' warning queue and error buffer are shared, and used to leave the bare sentence.
+  const inputs = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? png : cases[i % cases.length]![1]));
+  const results = await Promise.allSettled(inputs.map((bytes) => decodeImageBytes(bytes, 3)));
+  const messages = results.flatMap((result) => (result.status === 'rejected' ? [(result.reason as ImageError).message] : []));
+  t.equal(messages.length, 16, 'every damaged file fails');
+  t.same(messages.filter((message) => message.startsWith(FAIL_ON_WARNING) || message === ''), [], 'and says what is wrong with it');
 });

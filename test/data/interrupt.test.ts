@@ -1,6 +1,6 @@
 // An import that is killed or cannot publish its result leaves nothing that looks like a complete dataset.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -36,6 +36,36 @@ t.test('killing the importing process mid-import leaves only a .partial folder',
   t.equal(left.length, 1);
   t.match(left[0], /^dataset\.partial-\d+$/);
   t.notOk(existsSync(path.join(root, left[0]!, 'dataset.json')), 'the partial folder has no manifest');
+  // The next import into the same place removes it: its process is gone.
+  const messages: string[] = [];
+  await createDataset({ folder: path.join(root, 'images'), dest, width: 8, height: 8 }, { onMessage: (message) => messages.push(message) });
+  t.same(readdirSync(root).sort(), ['dataset', 'images']);
+  t.ok(messages.includes(`Removed ${left[0]}, left by an import that was interrupted`));
+});
+
+/** The id of a process that has ended. */
+function goneProcessId(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid!;
+}
+
+t.test('leftovers of killed imports: partial folders of ended processes removed, an old dataset put back, running ones untouched', async (t) => {
+  const root = tempFolder(t);
+  await makeClassFolder(path.join(root, 'images'), { a: 2, b: 2 });
+  const dest = path.join(root, 'dataset');
+  const gone = goneProcessId();
+  const running = process.ppid;
+  for (const name of [`dataset.partial-${gone}`, `dataset.partial-${running}`, `dataset.old-${gone}`, `datasets.partial-${gone}`]) {
+    mkdirSync(path.join(root, name));
+    writeFileSync(path.join(root, name, 'marker'), name);
+  }
+  // An overwrite killed between its two renames: the previous dataset is only in dataset.old-<pid>.
+  const options = { folder: path.join(root, 'images'), dest, width: 8, height: 8 };
+  await t.rejects(createDataset(options), { code: 'DESTINATION_EXISTS' }, 'the previous dataset is back, so it is not replaced unasked');
+  t.equal(readFileSync(path.join(dest, 'marker'), 'utf8'), `dataset.old-${gone}`);
+  t.same(readdirSync(root).sort(), ['dataset', `dataset.partial-${running}`, `datasets.partial-${gone}`, 'images'],
+    'a running process\'s folder and another destination\'s are left alone');
+  await createDataset({ ...options, overwrite: true });
+  t.ok(existsSync(path.join(dest, 'dataset.json')));
 });
 
 t.test('a failed final rename removes the partial folder and keeps what is at the destination', async (t) => {

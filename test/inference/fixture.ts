@@ -2,6 +2,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { writeBinaryproto, writeCaffemodel, type CaffeModelLayer } from '../../lib/caffe/index.js';
 import { randomArray, rng } from '../helpers/index.js';
@@ -109,4 +110,33 @@ export async function corruptImages(): Promise<{ bytes: Buffer; reason: RegExp }
     { bytes: Buffer.from('this is not an image at all, just some text'), reason: /unreadable/ },
     { bytes: png.subarray(0, Math.floor(png.length / 2)), reason: /unreadable/ },
   ];
+}
+
+/**
+ * A valid 8-bit grey PNG of width x height black pixels: rows of zeros deflate about 1000 to 1, so
+ * 16000 x 16000 (768 MB once decoded to RGB) is a 249 KB file. Streamed through zlib row by row.
+ */
+export async function blackPng(width: number, height: number): Promise<Buffer> {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const deflate = zlib.createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (part: Buffer) => parts.push(part));
+  const ended = new Promise((resolve) => deflate.on('end', resolve));
+  const row = Buffer.alloc(width + 1); // filter byte 0, then the row
+  for (let y = 0; y < height; y++) deflate.write(row);
+  deflate.end();
+  await ended;
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))]);
 }

@@ -152,3 +152,14 @@ t.test('explicit files: paths or bytes, labels as names', async (t) => {
   t.ok(['x', 'y', 'z'].includes(predictions[0]!.label));
   t.equal(model.preprocessing.mean, 'image');
 });
+
+t.test('in a training folder the newest complete snapshot is used: a .caffemodel without its .solverstate was cut short', async (t) => {
+  const folder = await makeModelFolder();
+  for (const iteration of [20, 90, 100]) await writeFile(path.join(folder, `snapshot_iter_${iteration}.solverstate`), '');
+  // A run killed while snapshotting: its weights in place (here truncated), its solverstate never written.
+  await writeFile(path.join(folder, 'snapshot_iter_200.caffemodel'), Buffer.from([0x0a, 0x05]));
+  const model = await loadModel(folder, { device: 'cpu' });
+  t.teardown(() => model.dispose());
+  t.equal(path.basename(model.files.weights.name), 'snapshot_iter_100.caffemodel');
+  t.equal((await model.classify(await randomPng(2))).length, 3);
+});

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseNetPrototxt } from '../../lib/caffe/index.js';
 import { readModelFiles } from '../../lib/inference/model-files.js';
+import { DEFAULT_MODEL_MAX_INPUT_PIXELS } from '../../lib/inference/decode-limits.js';
 import {
   decodeForModel, deployInput, imageToInput, resolvePreprocessing, type Preprocessing,
 } from '../../lib/inference/preprocessing.js';
@@ -30,7 +31,7 @@ t.test('a DIGITS-style folder: resize from info.json, centre crop to the input, 
 t.test("imageToInput: crop, HWC → CHW, RGB → BGR, (pixel - mean) * scale in float32 as Caffe's DataTransformer", async (t) => {
   const folder = await makeModelFolder();
   const p = { ...(await resolveFolder(folder)), scale: 0.0125 };
-  const image = await decodeForModel(await randomPng(5), p);
+  const image = await decodeForModel(await randomPng(5), p, DEFAULT_MODEL_MAX_INPUT_PIXELS);
   t.same([image.width, image.height, image.channels], [RESIZE, RESIZE, 3]);
   const input = imageToInput(image, p);
   let mismatches = 0;

@@ -1,9 +1,10 @@
 // solver.test.ts — the Solver's updates, multipliers, regularization, iter_size, clipping, events, snapshots and errors.
 import t from 'tap';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Solver, type IterationEvent, type TestEvent } from '../../lib/solver/index.js';
+import { completeSnapshots, removeSnapshotLeftovers, Solver, type IterationEvent, type TestEvent } from '../../lib/solver/index.js';
 import type { SolverParameterInput } from '../../lib/caffe/index.js';
 import { assertClose } from '../helpers/index.js';
 import { FakeNet, type FakeParamSpec } from './fixtures/fake-net.js';
@@ -207,6 +208,32 @@ t.test('solve() trains to max_iter and snapshots at the end', async (t) => {
   await solver.solve();
   t.equal(solver.iter, 3);
   t.same((await readdir(folder)).sort(), ['end_iter_3.caffemodel', 'end_iter_3.solverstate']);
+});
+
+t.test('a snapshot is never half in place: its .caffemodel appears only once its .solverstate is written', async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), 'cudnet-solver-'));
+  const solver = solverFor({ type: 'SGD', base_lr: 0.1, snapshot_prefix: join(folder, 'cut') });
+  // The solverstate cannot be written (a folder has the temporary's name), as when the disk fills up.
+  await mkdir(join(folder, `cut_iter_0.solverstate.${process.pid}.tmp`));
+  await t.rejects(solver.snapshot(), { code: 'EISDIR' });
+  t.same(await readdir(folder), [`cut_iter_0.solverstate.${process.pid}.tmp`], 'no .caffemodel and no temporary of it');
+});
+
+t.test('completeSnapshots lists the iterations whose two files are in place; removeSnapshotLeftovers clears what killed runs left', async (t) => {
+  t.same(completeSnapshots(['s_iter_10.caffemodel', 's_iter_10.solverstate', 's_iter_20.caffemodel', 's_iter_20.solverstate.99.tmp',
+    's_iter_5.solverstate', 's_iter_5.caffemodel', 'other_iter_30.caffemodel', 'other_iter_30.solverstate', 's_iter_x.caffemodel'], 's'), [5, 10]);
+  const folder = await mkdtemp(join(tmpdir(), 'cudnet-solver-'));
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+  const names = [
+    's_iter_4.caffemodel', `s_iter_4.solverstate.${gone}.tmp`, `s_iter_6.caffemodel.${gone}.tmp`, `s_iter_6.solverstate.${gone}.tmp`,
+    's_iter_2.caffemodel', 's_iter_2.solverstate', `s_iter_8.caffemodel.${process.ppid}.tmp`, 's_iter_1.caffemodel', `t_iter_3.caffemodel.${gone}.tmp`,
+  ];
+  for (const name of names) await writeFile(join(folder, name), 'x');
+  t.same(await removeSnapshotLeftovers(folder, 's'), [
+    's_iter_4.caffemodel', `s_iter_4.solverstate.${gone}.tmp`, `s_iter_6.caffemodel.${gone}.tmp`, `s_iter_6.solverstate.${gone}.tmp`,
+  ].sort());
+  t.same((await readdir(folder)).sort(), ['s_iter_1.caffemodel', 's_iter_2.caffemodel', 's_iter_2.solverstate', `s_iter_8.caffemodel.${process.ppid}.tmp`, `t_iter_3.caffemodel.${gone}.tmp`].sort(),
+    'complete snapshots, a lone .caffemodel, a running process\'s and another prefix\'s files stay');
 });
 
 t.test('stop() ends training after the current iteration', async (t) => {

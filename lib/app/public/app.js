@@ -1,8 +1,12 @@
 // app.js — what every page shares: API calls, live events, durations, escaping, and the SVG charts (lines and bars).
+// The server takes a state-changing request only with the content-type its route reads (JSON unless it takes an
+// image), so a file goes as its image type or as bytes, and a request without a body says JSON.
 export async function api(method, path, body) {
   const init = { method, headers: {} };
-  if (body instanceof Blob || body instanceof ArrayBuffer) init.body = body;
+  if (body instanceof Blob) { init.body = body; init.headers['content-type'] = body.type.startsWith('image/') ? body.type : 'application/octet-stream'; }
+  else if (body instanceof ArrayBuffer) { init.body = body; init.headers['content-type'] = 'application/octet-stream'; }
   else if (body !== undefined) { init.body = JSON.stringify(body); init.headers['content-type'] = 'application/json'; }
+  else if (method !== 'GET' && method !== 'HEAD') init.headers['content-type'] = 'application/json';
   const response = await fetch(path, init);
   const value = response.headers.get('content-type')?.includes('json') ? await response.json() : await response.text();
   if (!response.ok) { const error = new Error(value?.error?.message ?? String(value)); error.field = value?.error?.field; error.status = response.status; throw error; }
