@@ -16,6 +16,7 @@ that runs the GPU check where there is no Node.js and no network.
 Options:
   --out <folder>        where to write the bundle (default: gpu-bundle)
   --allow-no-kernels    make a bundle even when the addon has no CUDA kernels (it can only rehearse)
+  --xz-level <0-9>      how hard Node is compressed (default 6; 0 is fastest, a few MiB larger)
   --help                this text
 
 On the GPU machine:  sh <folder>/run.sh [report-folder]            (default report folder: ./gpu-report)
@@ -26,7 +27,7 @@ const BUDGET_BYTES = 64 * 2 ** 20;
 const OPTIONAL_PACKAGES = new Set(['sharp', 'lmdb', 'tap']);
 
 function parseArguments(argv) {
-  const options = { out: 'gpu-bundle', allowNoKernels: false };
+  const options = { out: 'gpu-bundle', allowNoKernels: false, xzLevel: 6 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') {
@@ -34,6 +35,7 @@ function parseArguments(argv) {
       process.exit(0);
     } else if (arg === '--out' && i + 1 < argv.length) options.out = argv[++i];
     else if (arg === '--allow-no-kernels') options.allowNoKernels = true;
+    else if (arg === '--xz-level' && /^[0-9]$/.test(argv[i + 1] ?? '')) options.xzLevel = Number(argv[++i]);
     else {
       console.error(`gpu-bundle: unknown argument ${JSON.stringify(arg)}\n\n${USAGE}`);
       process.exit(2);
@@ -206,7 +208,7 @@ function compareVersions(a, b) {
 
 // 6. Node, xz-compressed, and the script that starts everything.
 function packNode(addon) {
-  writeFileSync(join(bundle, 'node.xz'), sh('xz', ['-T2', '-6', '-c', process.execPath]));
+  writeFileSync(join(bundle, 'node.xz'), sh('xz', ['-T2', `-${options.xzLevel}`, '-c', process.execPath]));
   const glibc = glibcFloor([process.execPath, addon]);
   const template = readFileSync(join(root, 'scripts/gpu-bundle-run.sh'), 'utf8');
   writeFileSync(join(bundle, 'run.sh'), template.replaceAll('@GLIBC@', glibc).replaceAll('@NODE@', process.version));
