@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildAddon } from './build-addon.mjs';
 
 const USAGE = `Usage: npm run gpu:bundle [-- options]
 
@@ -55,12 +56,14 @@ function sh(command, args, extra = {}) {
 }
 
 // 1. The addon, (re)built so that it matches the sources, and checked to carry the CUDA kernels.
-function buildAddon() {
-  sh(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), 'compile', '--out', 'build'], { stdio: 'inherit' });
-  const addon = join(root, 'build/Release/cudnet.node');
-  const probe = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(addon)}).cudaDiagnostics())`], { encoding: 'utf8' });
-  if (probe.status !== 0) throw new BundleError(`the built addon does not load: ${probe.stderr.trim()}`);
-  const kernels = JSON.parse(probe.stdout).kernels === true;
+function bundleAddon() {
+  let built;
+  try {
+    built = buildAddon(root);
+  } catch (error) {
+    throw new BundleError(error.message);
+  }
+  const { addon, kernels } = built;
   if (!kernels) {
     const message = 'the addon has no CUDA kernels: nvcc was not found when it was built (install the CUDA toolkit, then run this again)';
     if (!options.allowNoKernels) throw new BundleError(message);
@@ -228,7 +231,7 @@ function folderBytes(folder) {
 try {
   rmSync(bundle, { recursive: true, force: true });
   mkdirSync(bundle, { recursive: true });
-  const { addon, kernels } = buildAddon();
+  const { addon, kernels } = bundleAddon();
   compileJavaScript();
   copyPackages();
   tapStandIn();

@@ -3,10 +3,11 @@
 // built from source here with the CUDA kernels embedded (nvcc is required: a prebuilt addon without
 // kernels would silently give users no GPU), linked with libstdc++ inside (glibc 2.34 is all it needs),
 // and stripped. `--if-missing` (npm's prepack) keeps an existing one.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildAddon } from './build-addon.mjs';
 
 const USAGE = `Usage: npm run prebuilds [-- --if-missing] [-- --out <folder>]
 
@@ -38,11 +39,14 @@ if (args.includes('--if-missing') && existsSync(target)) {
 }
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`cudnet's addon is built for linux-x64, not ${process.platform}-${process.arch}`);
 
-execFileSync(process.execPath, [join(root, 'node_modules/cmake-js/bin/cmake-js'), 'compile', '--out', 'build'], { cwd: root, stdio: 'inherit' });
-const addon = join(root, 'build/Release/cudnet.node');
-const probe = spawnSync(process.execPath, ['-e', `process.stdout.write(require(${JSON.stringify(addon)}).cudaDiagnostics())`], { encoding: 'utf8' });
-if (probe.status !== 0) fail(`the built addon does not load: ${probe.stderr.trim()}`);
-if (JSON.parse(probe.stdout).kernels !== true) fail('the addon was built without CUDA kernels (nvcc was not found): a prebuilt addon must carry them');
+let built;
+try {
+  built = buildAddon(root);
+} catch (error) {
+  fail(error.message);
+}
+const { addon, kernels } = built;
+if (!kernels) fail('the addon was built without CUDA kernels (nvcc was not found): a prebuilt addon must carry them');
 
 mkdirSync(dirname(target), { recursive: true });
 copyFileSync(addon, target);
